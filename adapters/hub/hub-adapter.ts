@@ -1,0 +1,85 @@
+/**
+ * The hub adapter: intent -> hub request, hub task -> upstream-neutral state. Pure; the shared upstream
+ * client does the I/O.
+ */
+import { injectable } from 'tsyringe';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter/contract';
+import { applyParamMap } from '../../src/adapter/param-map';
+import { describeZodProblem } from '../../src/adapter/upstream-schema';
+import type { ImageIntent, Warning } from '../../src/intent/intent';
+import { UpstreamError } from '../../src/platform/errors';
+import { HUB_PATHS, hubAuthHeaders, hubErrorSchema, hubSubmitResponseSchema, hubTaskSchema, type HubSubmitBody, type HubTask } from './hub-api';
+import { HUB_CAPABILITIES, hubModelId } from './hub-models';
+import { hubParamMap } from './hub-param-map';
+
+@injectable()
+export class HubAdapter implements ImageAdapter {
+  readonly id = 'hub';
+  readonly capabilities = HUB_CAPABILITIES;
+
+  authHeaders(apiKey: string): Record<string, string> {
+    return hubAuthHeaders(apiKey);
+  }
+
+  buildSubmit(intent: ImageIntent): BuiltSubmit {
+    const warnings: Warning[] = [];
+    const metadata: Record<string, unknown> = {};
+    const input = applyParamMap(hubParamMap, intent, warnings, metadata);
+    const body: HubSubmitBody = { model: hubModelId(intent.family, intent.taskType === 'image2image'), input };
+    return { request: { method: 'POST', path: HUB_PATHS.submit, body }, warnings, metadata };
+  }
+
+  parseSubmit(response: UpstreamResponse): UpstreamTaskRef {
+    const parsed = hubSubmitResponseSchema.safeParse(response.body);
+    if (!parsed.success) throw new UpstreamError('malformed', `The hub's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+    return { id: parsed.data.task_id };
+  }
+
+  buildPoll(ref: UpstreamTaskRef): UpstreamRequest {
+    return { method: 'GET', path: HUB_PATHS.task(ref.id) };
+  }
+
+  parsePoll(response: UpstreamResponse): PollOutcome {
+    const parsed = hubTaskSchema.safeParse(response.body);
+    if (!parsed.success) throw new UpstreamError('malformed', `The hub's task response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+    return { kind: 'state', state: hubTaskToState(parsed.data) };
+  }
+
+  describeError(body: unknown): string | undefined {
+    const parsed = hubErrorSchema.safeParse(body);
+    if (!parsed.success) return undefined;
+    const { error, message, detail } = parsed.data;
+    if (typeof error === 'string') return error;
+    if (error?.message) return error.message;
+    if (message) return message;
+    if (detail !== undefined) return typeof detail === 'string' ? detail : JSON.stringify(detail).slice(0, 500);
+    return undefined;
+  }
+}
+
+/** Status mapping of design section 9: `ready` is the only authority for "finished". */
+export function hubTaskToState(task: HubTask): UpstreamTaskState {
+  const images = (task.output?.images ?? []).map((i) => ({
+    url: i.url,
+    ...(i.content_type ? { contentType: i.content_type } : {}),
+    ...(typeof i.width === 'number' ? { width: i.width } : {}),
+    ...(typeof i.height === 'number' ? { height: i.height } : {}),
+  }));
+  const progress = typeof task.progress === 'number' ? task.progress : undefined;
+  if (!task.ready) {
+    return task.status === 'queued' ? { status: 'queued', images: [], ...(progress !== undefined ? { progress } : {}) } : { status: 'processing', images: [], ...(progress !== undefined ? { progress } : {}) };
+  }
+  if (task.status === 'succeeded' && images.length > 0) return { status: 'succeeded', progress: 100, images };
+  if (task.status === 'succeeded') {
+    return { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } };
+  }
+  return {
+    status: 'failed',
+    progress: 100,
+    images: [],
+    error: {
+      code: task.error?.code || 'generation_failed',
+      message: task.error?.message || `The upstream finished with status "${task.status}" and gave no reason.`,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Mapping tables: each canonical intent field says where it goes upstream, or why it is not sent.
+ * `ParamMap<ImageIntent>` is exhaustive: adding a field to the intent fails to compile until every
+ * adapter's table maps it or declares it handled elsewhere / unsupported.
+ */
+import type { Warning } from '../intent/intent';
+
+/** Lets a transform record conversions and task metadata. */
+export interface MapContext {
+  /** Record a conversion the client should know about. */
+  warn(warning: Warning): void;
+  /** Add a fact to the platform task's metadata. */
+  meta(key: string, value: unknown): void;
+}
+
+/** One canonical field's mapping. */
+export type ParamMapEntry<I, K extends keyof I> =
+  /** Sent as `to`, optionally transformed; a transform returning undefined sends nothing. `when` limits it to some intents. */
+  | {
+      readonly to: string;
+      readonly transform?: (value: NonNullable<I[K]>, intent: I, ctx: MapContext) => unknown;
+      readonly when?: (intent: I) => boolean;
+      /** Warning message when `when` is false but the value is present. */
+      readonly otherwise?: string;
+    }
+  /** Produces several upstream fields at once. */
+  | { readonly merge: (value: NonNullable<I[K]>, intent: I, ctx: MapContext) => Record<string, unknown> }
+  /** Not a body field: consumed elsewhere (model choice, billing, warnings). The string says where. */
+  | { readonly handled: string };
+
+/** The exhaustive mapping table type. */
+export type ParamMap<I> = { readonly [K in keyof I]-?: ParamMapEntry<I, K> };
+
+/** Applies a mapping table to an intent: builds the upstream body, recording warnings and metadata. */
+export function applyParamMap<I extends object>(
+  map: ParamMap<I>,
+  intent: I,
+  warnings: Warning[],
+  metadata: Record<string, unknown>,
+): Record<string, unknown> {
+  const ctx: MapContext = {
+    warn: (w) => warnings.push(w),
+    meta: (k, v) => {
+      metadata[k] = v;
+    },
+  };
+  const body: Record<string, unknown> = {};
+  for (const key of Object.keys(map) as Array<keyof I>) {
+    const entry = map[key] as ParamMapEntry<I, keyof I>;
+    const value = intent[key];
+    if (value === undefined || value === null || 'handled' in entry) continue;
+    if ('merge' in entry) {
+      Object.assign(body, entry.merge(value as NonNullable<I[keyof I]>, intent, ctx));
+      continue;
+    }
+    if (entry.when && !entry.when(intent)) {
+      if (entry.otherwise) ctx.warn({ code: 'parameter_ignored', param: String(key), message: entry.otherwise });
+      continue;
+    }
+    const out = entry.transform ? entry.transform(value as NonNullable<I[keyof I]>, intent, ctx) : value;
+    if (out !== undefined) body[entry.to] = out;
+  }
+  return body;
+}

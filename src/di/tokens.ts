@@ -1,0 +1,29 @@
+/**
+ * Every injection token of the bridge. Embedders replace a port by registering their own value for its
+ * token in the child container before the app resolves (see README "Embedding").
+ */
+import type { InjectionToken } from 'tsyringe';
+import type { ImageAdapter } from '../adapter/contract';
+
+/** All upstream adapters (multi-registered; consumed with @injectAll). */
+export const ADAPTERS: InjectionToken<ImageAdapter> = Symbol('ImageAdapter');
+/** The task store port (memory or Redis). */
+export const TASK_STORE = Symbol('TaskStore');
+/** The usage sink port (billing). */
+export const USAGE_SINK = Symbol('UsageSink');
+/** The authenticator port (API key -> owner). */
+export const AUTHENTICATOR = Symbol('Authenticator');
+/** The clock port (milliseconds since epoch). */
+export const CLOCK = Symbol('Clock');
+/** The randomness port (task ids, jitter, weighted picks). */
+export const RANDOM = Symbol('Random');
+/** The structured logger port (pino-compatible). */
+export const LOGGER = Symbol('Logger');
+/** The validated configuration. */
+export const CONFIG = Symbol('Config');
+/** The configured upstream channels. */
+export const CHANNELS = Symbol('Channels');
+/** The shared upstream HTTP client. */
+export const UPSTREAM_CLIENT = Symbol('UpstreamClient');
+/** The metrics registry. */
+export const METRICS = Symbol('Metrics');

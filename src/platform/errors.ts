@@ -1,0 +1,174 @@
+/**
+ * The platform's error codes and the one error class family the whole code base throws.
+ * Check errors by `code`, never by `instanceof` (errors cross module and realm boundaries in tests).
+ */
+
+/** Every error code of the platform error envelope, with its HTTP status. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  missing_parameter: 400,
+  invalid_parameter: 400,
+  unsupported_parameter: 400,
+  unknown_parameter: 400,
+  conflicting_parameters: 400,
+  model_not_found: 400,
+  model_unavailable: 400,
+  upstream_rejected: 400,
+  unauthorized: 401,
+  task_not_found: 404,
+  method_not_allowed: 405,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  upstream_error: 502,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
+} as const;
+
+/** A platform error code (snake_case). */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The platform error envelope, as sent on the wire. */
+export interface ErrorEnvelope {
+  /** Machine-readable snake_case code. */
+  code: ErrorCode;
+  /** What is wrong and how to fix it. */
+  message: string;
+  /** The offending request field, when one is to blame. */
+  param?: string;
+  /** Always null on errors, so clients can share one response type. */
+  data: null;
+}
+
+/** Base of every error the bridge raises on purpose. */
+export class BridgeError extends Error {
+  /** HTTP status derived from the code. */
+  readonly httpStatus: number;
+  constructor(
+    /** Platform error code. */
+    readonly code: ErrorCode,
+    message: string,
+    /** The offending request field, if any. */
+    readonly param?: string,
+    /** Extra headers the HTTP layer should send (e.g. Retry-After). */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'BridgeError';
+    this.httpStatus = ERROR_STATUS[code];
+  }
+
+  /** The wire envelope of this error. */
+  toEnvelope(): ErrorEnvelope {
+    const env: ErrorEnvelope = { code: this.code, message: this.message, data: null };
+    if (this.param !== undefined) env.param = this.param;
+    return { ...env, data: null };
+  }
+}
+
+/** A request the platform rejects before any upstream is called. */
+export class ValidationError extends BridgeError {
+  constructor(
+    code: Extract<
+      ErrorCode,
+      | 'invalid_request'
+      | 'missing_parameter'
+      | 'invalid_parameter'
+      | 'unsupported_parameter'
+      | 'unknown_parameter'
+      | 'conflicting_parameters'
+      | 'model_not_found'
+      | 'payload_too_large'
+      | 'unsupported_media_type'
+    >,
+    message: string,
+    param?: string,
+  ) {
+    super(code, message, param);
+    this.name = 'ValidationError';
+  }
+}
+
+/** No configured upstream serves what the intent asks for. */
+export class ModelUnavailableError extends BridgeError {
+  constructor(message: string, param = 'model') {
+    super('model_unavailable', message, param);
+    this.name = 'ModelUnavailableError';
+  }
+}
+
+/** How an upstream call failed; decides retry, failover and the platform code. */
+export type UpstreamFailureKind =
+  | 'connection_refused'
+  | 'network'
+  | 'timeout'
+  | 'rate_limited'
+  | 'server_error'
+  | 'rejected'
+  | 'auth'
+  | 'not_found'
+  | 'malformed'
+  | 'too_large'
+  | 'redirect';
+
+/** An upstream call that failed, already typed and with secrets removed from its text. */
+export class UpstreamError extends BridgeError {
+  constructor(
+    /** What went wrong on the wire. */
+    readonly kind: UpstreamFailureKind,
+    message: string,
+    /** Upstream HTTP status, when there was a response. */
+    readonly upstreamStatus?: number,
+    /** Seconds the upstream asked us to wait (Retry-After), if any. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(upstreamCodeFor(kind), message);
+    this.name = 'UpstreamError';
+  }
+
+  /** True when the same request may be sent again (or to another channel) without risk. */
+  get isRetryable(): boolean {
+    return ['connection_refused', 'network', 'timeout', 'rate_limited', 'server_error'].includes(this.kind);
+  }
+
+  /** True when the request provably never reached the upstream, so even a submit may be re-sent. */
+  get neverLeft(): boolean {
+    return this.kind === 'connection_refused';
+  }
+}
+
+function upstreamCodeFor(kind: UpstreamFailureKind): ErrorCode {
+  switch (kind) {
+    case 'timeout':
+      return 'upstream_timeout';
+    case 'connection_refused':
+    case 'network':
+    case 'rate_limited':
+      return 'upstream_unavailable';
+    case 'rejected':
+      return 'upstream_rejected';
+    default:
+      return 'upstream_error';
+  }
+}
+
+/** Bad configuration: start-up stops with this one line. */
+export class ConfigError extends BridgeError {
+  constructor(message: string) {
+    super('internal_error', message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** True for any error raised by the bridge on purpose (checked by shape, not by class). */
+export function isBridgeError(err: unknown): err is BridgeError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    (err as { code: string }).code in ERROR_STATUS &&
+    typeof (err as { httpStatus?: unknown }).httpStatus === 'number'
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The stored task record and its mapping to the platform task object.
+ */
+import type { UpstreamTaskRef } from '../adapter/contract';
+import type { BillingInfo, Warning } from '../intent/intent';
+import type { Family, TaskType } from '../platform/catalog';
+import type { PlatformTask, TaskStatus } from '../platform/task';
+
+/** Everything the bridge keeps about one task. Plain JSON: stores serialize it as is. */
+export interface TaskRecord {
+  /** Our task id: `task_` + 128+ random bits, base64url. */
+  readonly id: string;
+  /** Owner (from the API key); only the owner can see the task. */
+  readonly owner: string;
+  /** Channel that accepted the job; polls always go there. */
+  readonly channelId: string;
+  /** Adapter of that channel. */
+  readonly adapterId: string;
+  /** Handle on the upstream job. */
+  readonly upstreamRef: UpstreamTaskRef;
+  /** Platform model name. */
+  readonly model: string;
+  /** Model family. */
+  readonly family: Family;
+  /** Task type. */
+  readonly taskType: TaskType;
+  /** Billing facts fixed at submit. */
+  readonly billing: BillingInfo;
+  /** Current platform status. */
+  status: TaskStatus;
+  /** Progress 0-100, never decreasing. */
+  progress: number;
+  /** Result image URLs, on success. */
+  resultUrls: string[];
+  /** Failure, when failed. */
+  error: { code: string; message: string } | null;
+  /** Warnings from normalization and the adapter. */
+  readonly warnings: readonly Warning[];
+  /** Adapter facts for metadata (e.g. requested_size / actual_size). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** Creation time, ms since epoch. */
+  readonly createdAt: number;
+  /** Last change, ms since epoch. */
+  updatedAt: number;
+  /** Last upstream poll, ms since epoch (0: never). */
+  lastPolledAt: number;
+  /** True once usage has been settled (exactly once). */
+  usageSettled: boolean;
+}
+
+/** The platform task object of a record (design section 5). */
+export function toPlatformTask(record: TaskRecord): PlatformTask {
+  const metadata: PlatformTask['metadata'] = {
+    task_type: record.taskType,
+    result_count: record.resultUrls.length,
+    ...record.metadata,
+  };
+  if (record.status === 'succeeded') metadata.result_urls = [...record.resultUrls];
+  if (record.warnings.length > 0) metadata.warnings = record.warnings.map((w) => ({ ...w }));
+  return {
+    task_id: record.id,
+    status: record.status,
+    progress: `${Math.round(record.progress)}%`,
+    result_url: record.status === 'succeeded' ? (record.resultUrls[0] ?? null) : null,
+    metadata,
+    error: record.status === 'failed' ? (record.error ?? { code: 'upstream_error', message: 'The task failed.' }) : null,
+  };
+}
+
+/**
+ * Applies an upstream state to a record: status moves forward only, progress never decreases and is
+ * 100 only when terminal. Returns true when the record became terminal by this call.
+ */
+export function applyUpstreamState(
+  record: TaskRecord,
+  state: { status: TaskStatus; progress?: number; images: ReadonlyArray<{ url: string }>; error?: { code: string; message: string } },
+  now: number,
+): boolean {
+  const wasTerminal = record.status === 'succeeded' || record.status === 'failed';
+  if (wasTerminal) return false;
+  record.lastPolledAt = now;
+  if (state.status === 'succeeded' || state.status === 'failed') {
+    record.status = state.status;
+    record.progress = 100;
+    record.resultUrls = state.status === 'succeeded' ? state.images.map((i) => i.url) : [];
+    record.error = state.status === 'failed' ? (state.error ?? { code: 'generation_failed', message: 'The upstream reported a failure without a reason.' }) : null;
+    record.updatedAt = now;
+    return true;
+  }
+  if (state.status === 'processing' && record.status === 'queued') record.status = 'processing';
+  const reported = Math.min(99, Math.max(0, Math.floor(state.progress ?? 0)));
+  if (reported > record.progress) record.progress = reported;
+  record.updatedAt = now;
+  return false;
+}
