@@ -6,7 +6,9 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
   setupFiles: ['<rootDir>/test/setup/reflect.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/network.ts'],
   testTimeout: 20000,
+  reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
 };
 
 export default config;

@@ -1,0 +1,98 @@
+/**
+ * The ports of the task layer. Each has a DI token in src/di/tokens.ts; embedders register their own
+ * implementation for the token before the app resolves.
+ */
+import type { TaskRecord } from './task-record';
+import type { SizeTier } from '../platform/gpt-image-2-sizes';
+import type { Quality } from '../platform/catalog';
+import type { TaskStatus } from '../platform/task';
+
+/** Persistence of task records. */
+export interface TaskStore {
+  /** Stores a new record; throws if the id exists. */
+  create(record: TaskRecord): Promise<void>;
+  /** The record with this id, or undefined. */
+  get(id: string): Promise<TaskRecord | undefined>;
+  /** Replaces a record (last writer wins; status/progress monotonicity is enforced by the task service). */
+  update(record: TaskRecord): Promise<void>;
+  /**
+   * Takes the right to poll this task's upstream for `intervalMs`. True for exactly one caller per
+   * interval across every instance sharing the store (poll coalescing).
+   */
+  tryAcquirePollLease(id: string, intervalMs: number): Promise<boolean>;
+  /** Marks usage as settled; true only for the first caller ever (exactly-once settlement). */
+  claimSettlement(id: string): Promise<boolean>;
+  /** Resolves when the store answers (readiness). */
+  ping(): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** One usage record, emitted exactly once per task when it becomes terminal. */
+export interface UsageEvent {
+  /** Platform task id. */
+  task_id: string;
+  /** Owner of the task. */
+  owner: string;
+  /** Platform model name. */
+  model: string;
+  /** gpt-image-2 size tier. */
+  tier?: SizeTier;
+  /** gpt-image-2 quality. */
+  quality?: Quality;
+  /** Images requested (n). */
+  requested_n: number;
+  /** Images actually returned. */
+  result_count: number;
+  /** Terminal status. */
+  status: Extract<TaskStatus, 'succeeded' | 'failed'>;
+  /** Cost from the price table (0 when failed). */
+  cost: number;
+  /** Currency/unit of cost, from the price table. */
+  currency: string;
+  /** Channel that ran the job. */
+  channel: string;
+}
+
+/** Receives usage records (billing). */
+export interface UsageSink {
+  /** Called exactly once per terminal task. */
+  record(event: UsageEvent): Promise<void>;
+}
+
+/** The caller behind a request. */
+export interface Principal {
+  /** Owner id: tasks are visible only to their owner. */
+  owner: string;
+  /** A non-secret label for logs (never the key). */
+  keyLabel: string;
+}
+
+/** Decides who is calling from the Authorization header. */
+export interface Authenticator {
+  /** The principal, or undefined for a missing/unknown key. */
+  authenticate(authorization: string | undefined): Promise<Principal | undefined>;
+}
+
+/** Time source (injected so tests control it). */
+export interface Clock {
+  /** Milliseconds since epoch. */
+  now(): number;
+}
+
+/** Randomness source (injected so tests control it). */
+export interface Random {
+  /** n cryptographically strong random bytes. */
+  bytes(n: number): Buffer;
+  /** A float in [0, 1) (jitter, weighted picks). */
+  float(): number;
+}
+
+/** Minimal structured logger (pino-compatible subset). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: object): Logger;
+}
