@@ -27,3 +27,9 @@ export const CHANNELS = Symbol('Channels');
 export const UPSTREAM_CLIENT = Symbol('UpstreamClient');
 /** The metrics registry. */
 export const METRICS = Symbol('Metrics');
+/** The task API the HTTP layer calls (TaskService by default). */
+export const TASK_API = Symbol('TaskApi');
+/** The channel router. */
+export const CHANNEL_ROUTER = Symbol('ChannelRouter');
+/** Normalizer limits (NormalizeOptions). */
+export const NORMALIZE_OPTIONS = Symbol('NormalizeOptions');

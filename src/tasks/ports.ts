@@ -96,3 +96,29 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   child(bindings: object): Logger;
 }
+
+/** Per-request context passed from the HTTP layer. */
+export interface RequestContext {
+  /** Request id, on every log line. */
+  requestId: string;
+  /** Idempotency-Key header, when sent. */
+  idempotencyKey?: string;
+}
+
+/** The task operations the HTTP layer calls. */
+export interface TaskApi {
+  /** Validates, routes and submits; resolves with the new platform task (HTTP 201). Throws BridgeError. */
+  submit(principal: Principal, raw: import('../platform/submit-request').RawSubmit, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
+  /** The owner's task (polling the upstream on demand); task_not_found for unknown or foreign ids. */
+  get(principal: Principal, taskId: string, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
+}
+
+/** Metrics the core records; the HTTP layer provides a prom-client implementation. */
+export interface Metrics {
+  /** One upstream HTTP call finished. outcome: 'ok' or the UpstreamError kind. */
+  upstreamCall(channel: string, operation: 'submit' | 'poll', outcome: string, seconds: number): void;
+  /** A task reached a terminal status. */
+  taskTerminal(model: string, status: 'succeeded' | 'failed'): void;
+  /** Usage was settled for a task. */
+  settlement(model: string, status: 'succeeded' | 'failed', cost: number): void;
+}
