@@ -44,8 +44,9 @@ function validateShape(body: unknown): SubmitRequest {
     throw new ValidationError('invalid_request', 'The request body must be a JSON object.');
   }
   // null means "not sent" for every optional field; clients that serialize absent fields as null are common.
-  const present: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) if (v !== null) present[k] = v;
+  // Object.fromEntries defines own properties: assigning `present[k] = v` would treat a JSON key "__proto__"
+  // as the prototype, so it would vanish from the unknown-field check and could even supply model/prompt.
+  const present: Record<string, unknown> = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
   const unknown = Object.keys(present).filter((k) => !SUBMIT_FIELDS.includes(k));
   if (unknown.length > 0) {
     throw new ValidationError(

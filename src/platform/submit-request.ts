@@ -83,7 +83,13 @@ export function multipartFieldsToBody(fields: ReadonlyArray<{ name: string; valu
     if (Object.prototype.hasOwnProperty.call(body, name)) {
       throw new ValidationError('invalid_parameter', `The multipart field "${name}" was sent more than once; send it once.`, name);
     }
-    body[name] = INTEGER_FIELDS.has(name) && /^-?\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : value;
+    // defineProperty, not assignment: a field named "__proto__" must stay an own (and so rejected) field.
+    Object.defineProperty(body, name, {
+      value: INTEGER_FIELDS.has(name) && /^-?\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return body;
 }
