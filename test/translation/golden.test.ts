@@ -1,0 +1,119 @@
+/**
+ * Golden translation cases: every fixtures/platform/<case>.request.json is planned (normalize -> route ->
+ * hub adapter) and the whole planned output must equal <case>.upstream.json exactly.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import { planSubmit, type SubmitPlan } from '../../src/adapter/plan';
+import { AdapterRegistry } from '../../src/adapter/registry';
+import { createTranslationContainer } from '../../src/di/container';
+import { MODEL_NAMES } from '../../src/platform/catalog';
+import type { RawSubmit } from '../../src/platform/submit-request';
+
+const DIR = join(__dirname, '../../fixtures/platform');
+const requestFiles = readdirSync(DIR).filter((f) => f.endsWith('.request.json')).sort();
+const cases = requestFiles.map((f) => f.slice(0, -'.request.json'.length));
+
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(join(DIR, file), 'utf8'));
+}
+
+/** The planned output in the shape of the golden files (warnings of the normalizer first, then the adapter's). */
+function plannedOutput(plan: SubmitPlan): unknown {
+  return {
+    adapter: plan.adapter.id,
+    method: plan.built.request.method,
+    path: plan.built.request.path,
+    body: plan.built.request.body,
+    warnings: [...plan.intent.warnings, ...plan.built.warnings],
+    metadata: plan.built.metadata,
+  };
+}
+
+let container: DependencyContainer;
+let registry: AdapterRegistry;
+
+beforeEach(() => {
+  container = createTranslationContainer();
+  registry = container.resolve(AdapterRegistry);
+});
+
+afterEach(async () => {
+  await container.dispose();
+});
+
+describe('golden platform -> hub cases', () => {
+  test('every request has an upstream file and every upstream file a request', () => {
+    const upstreamFiles = readdirSync(DIR).filter((f) => f.endsWith('.upstream.json')).sort();
+    expect(upstreamFiles).toStrictEqual(cases.map((c) => `${c}.upstream.json`));
+    expect(cases.length).toBeGreaterThanOrEqual(28);
+  });
+
+  test('every servable platform model has at least one golden case', () => {
+    const models = new Set(cases.map((c) => (readJson(`${c}.request.json`) as { model: string }).model));
+    expect([...models].sort()).toStrictEqual(MODEL_NAMES.filter((m) => m !== 'NanoBananaPro-8K').sort());
+  });
+
+  test.each(cases)('%s', (name) => {
+    const body = readJson(`${name}.request.json`);
+    const expected = readJson(`${name}.upstream.json`);
+    expect(plannedOutput(planSubmit({ body }, registry))).toStrictEqual(expected);
+  });
+});
+
+describe('multipart uploads', () => {
+  // 1x1 transparent PNG.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+  test('uploaded image files become data URIs after the image URL and before images, in order', () => {
+    const raw: RawSubmit = {
+      body: { model: 'gpt-image-2', prompt: 'Keep the subject', size: '1024x1024', image: 'https://example.com/first.png', images: ['https://example.com/last.png'] },
+      uploads: [{ field: 'image', filename: 'input.png', mimeType: 'application/octet-stream', bytes: png }],
+    };
+    const plan = planSubmit(raw, registry);
+    expect(plannedOutput(plan)).toStrictEqual({
+      adapter: 'hub',
+      method: 'POST',
+      path: '/hub/v1/tasks',
+      body: {
+        model: 'gpt-image-2/edit',
+        input: {
+          prompt: 'Keep the subject',
+          image_urls: ['https://example.com/first.png', `data:image/png;base64,${png.toString('base64')}`, 'https://example.com/last.png'],
+          num_images: 1,
+          output_format: 'png',
+          image_size: 'square_hd',
+          quality: 'medium',
+        },
+      },
+      warnings: [],
+      metadata: {},
+    });
+    expect(plan.intent.references[1]).toStrictEqual({ source: 'upload', url: `data:image/png;base64,${png.toString('base64')}`, byteLength: png.length, filename: 'input.png' });
+    expect(plan.intent.taskType).toBe('image2image');
+  });
+
+  test('the same file uploaded twice is sent once, with a warning', () => {
+    const upload = { field: 'image', filename: 'a.png', mimeType: 'image/png', bytes: png };
+    const plan = planSubmit({ body: { model: 'NanoBanana', prompt: 'p' }, uploads: [upload, { ...upload, filename: 'b.png' }] }, registry);
+    expect((plan.built.request.body as { input: { image_urls: string[] } }).input.image_urls).toStrictEqual([`data:image/png;base64,${png.toString('base64')}`]);
+    expect(plan.intent.warnings).toStrictEqual([
+      { code: 'duplicate_reference', param: 'images', message: 'A reference image was given more than once (upload b.png); it is sent once.' },
+    ]);
+  });
+});
+
+describe('intent details the golden bodies do not show', () => {
+  test('billing carries the gpt-image-2 size tier and quality, and the default quality is medium', () => {
+    const plan = planSubmit({ body: { model: 'gpt-image-2', prompt: 'p', size: '1920x1080', n: 3 } }, registry);
+    expect(plan.intent.billing).toStrictEqual({ model: 'gpt-image-2', tier: '2K', quality: 'medium', units: 3 });
+    expect(plan.intent.geometry).toStrictEqual({ kind: 'size', width: 1920, height: 1080, tier: '2K' });
+  });
+
+  test('Nano billing is the model and the image count only (quality is not a Nano billing dimension)', () => {
+    const plan = planSubmit({ body: { model: 'NanoBananaPro-2K', prompt: 'p', quality: 'high', n: 2 } }, registry);
+    expect(plan.intent.billing).toStrictEqual({ model: 'NanoBananaPro-2K', units: 2 });
+    expect(plan.intent.quality).toBeUndefined();
+  });
+});
