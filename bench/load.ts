@@ -1,0 +1,130 @@
+/**
+ * A small HTTP load generator for the benchmarks: closed loop (fixed concurrency) and open loop (fixed
+ * arrival rate). In open loop, latency is measured from the moment a request was SCHEDULED to be sent,
+ * so a slow server cannot hide its queueing (no coordinated omission).
+ */
+import http from 'node:http';
+
+/** One request to send. */
+export interface LoadRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Latency summary in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  achievedRate: number;
+}
+
+/** Percentile (nearest rank) of a sorted array. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Summarizes latencies (ms). */
+export function summarize(latencies: number[], errors: number, elapsedMs: number): LatencySummary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    count: latencies.length,
+    errors,
+    p50: r(percentile(sorted, 50)),
+    p90: r(percentile(sorted, 90)),
+    p99: r(percentile(sorted, 99)),
+    max: r(sorted[sorted.length - 1] ?? NaN),
+    achievedRate: Math.round((latencies.length * 1000) / elapsedMs),
+  };
+}
+
+/** Sends one request; resolves with the status code and body. */
+export function send(agent: http.Agent, baseUrl: URL, req: LoadRequest): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = http.request(
+      { agent, host: baseUrl.hostname, port: baseUrl.port, method: req.method, path: req.path, headers: { ...req.headers, ...(req.body ? { 'content-length': Buffer.byteLength(req.body) } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    if (req.body) r.write(req.body);
+    r.end();
+  });
+}
+
+function isOk(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** Closed loop: `concurrency` workers each send `count / concurrency` requests back to back. */
+export async function closedLoop(baseUrl: string, make: (i: number) => LoadRequest, count: number, concurrency = 1): Promise<LatencySummary> {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          const res = await send(agent, url, make(i));
+          if (!isOk(res.status)) errors++;
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = performance.now() - start;
+  agent.destroy();
+  return summarize(latencies, errors, elapsed);
+}
+
+/** Open loop: requests are scheduled at a fixed rate for `durationMs`, whatever the server does. */
+export async function openLoop(baseUrl: string, make: (i: number) => LoadRequest, ratePerSecond: number, durationMs: number): Promise<LatencySummary> {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const total = Math.floor((ratePerSecond * durationMs) / 1000);
+  const intervalMs = 1000 / ratePerSecond;
+  const latencies: number[] = [];
+  let errors = 0;
+  const inflight: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + i * intervalMs;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      send(agent, url, make(i)).then(
+        (res) => {
+          if (!isOk(res.status)) errors++;
+          latencies.push(performance.now() - scheduled);
+        },
+        () => {
+          errors++;
+          latencies.push(performance.now() - scheduled);
+        },
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsed = performance.now() - start;
+  agent.destroy();
+  return summarize(latencies, errors, elapsed);
+}

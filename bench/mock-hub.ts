@@ -1,0 +1,49 @@
+/**
+ * The benchmark's upstream: a bare node:http server answering the hub protocol instantly.
+ * Run as a child process: prints `{"port":N}` on stdout, exits when its stdin closes or after 15 minutes.
+ * Tasks stay "running" so every gateway poll that reaches it is counted in GET /stats.
+ */
+import http from 'node:http';
+
+let submits = 0;
+let polls = 0;
+let seq = 0;
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const url = req.url ?? '/';
+    let status = 200;
+    let body: unknown;
+    if (req.method === 'POST' && url === '/hub/v1/tasks') {
+      submits++;
+      seq++;
+      status = 202;
+      body = { task_id: `up_${seq}`, status: 'queued', ready: false };
+    } else if (req.method === 'GET' && url.startsWith('/hub/v1/tasks/')) {
+      polls++;
+      body = { task_id: url.slice('/hub/v1/tasks/'.length), model: 'gpt-image-2', status: 'running', ready: false, progress: 50 };
+    } else if (req.method === 'GET' && url === '/stats') {
+      body = { submits, polls };
+    } else if (req.method === 'POST' && url === '/stats/reset') {
+      submits = 0;
+      polls = 0;
+      body = { ok: true };
+    } else {
+      status = 404;
+      body = { error: 'not found' };
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+setTimeout(() => process.exit(0), 15 * 60_000).unref();
