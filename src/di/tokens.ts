@@ -33,3 +33,7 @@ export const TASK_API = Symbol('TaskApi');
 export const CHANNEL_ROUTER = Symbol('ChannelRouter');
 /** Normalizer limits (NormalizeOptions). */
 export const NORMALIZE_OPTIONS = Symbol('NormalizeOptions');
+/** Options of the axios upstream client (timeouts, size limits, retry policy); optional, defaults apply. */
+export const UPSTREAM_CLIENT_OPTIONS = Symbol('UpstreamClientOptions');
+/** Options of the per-channel circuit breaker (threshold, cool-down); optional, defaults apply. */
+export const CIRCUIT_BREAKER_OPTIONS = Symbol('CircuitBreakerOptions');
