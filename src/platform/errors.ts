@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   upstream_rejected: 400,
   unauthorized: 401,
   task_not_found: 404,
+  route_not_found: 404,
   method_not_allowed: 405,
   idempotency_conflict: 409,
   payload_too_large: 413,
@@ -24,6 +25,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   upstream_error: 502,
   upstream_unavailable: 503,
+  not_ready: 503,
   upstream_timeout: 504,
 } as const;
 
