@@ -1,0 +1,7 @@
+/**
+ * The sandbox hub: a local simulator of the hub protocol (design section 9) that returns real, small images.
+ */
+export { startSandboxHub, SANDBOX_MODES, SANDBOX_MODE_HEADER } from './sandbox-hub';
+export type { SandboxHub, SandboxHubOptions, SandboxHubStats, SandboxMode, SandboxTiming } from './sandbox-hub';
+export { SANDBOX_IMAGE_LONG_EDGE, sandboxImageSize } from './sandbox-images';
+export { SANDBOX_MODEL_IDS, SANDBOX_IMAGE_SIZE_PRESETS, SANDBOX_CUSTOM_SIZE, validateSandboxSubmit } from './sandbox-models';
