@@ -65,7 +65,7 @@ export function hubTaskToState(task: HubTask): UpstreamTaskState {
     ...(typeof i.width === 'number' ? { width: i.width } : {}),
     ...(typeof i.height === 'number' ? { height: i.height } : {}),
   }));
-  const progress = typeof task.progress === 'number' ? task.progress : undefined;
+  const progress = typeof task.progress === 'number' && Number.isFinite(task.progress) ? Math.min(100, Math.max(0, task.progress)) : undefined;
   if (!task.ready) {
     return task.status === 'queued' ? { status: 'queued', images: [], ...(progress !== undefined ? { progress } : {}) } : { status: 'processing', images: [], ...(progress !== undefined ? { progress } : {}) };
   }

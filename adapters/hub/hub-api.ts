@@ -44,7 +44,8 @@ export const hubTaskSchema = z.object({
   model: z.string().optional(),
   status: z.string(),
   ready: z.boolean(),
-  progress: z.number().min(0).max(100).optional().nullable(),
+  // Out-of-range progress is clamped by the adapter: a cosmetic field must not make a whole poll unreadable.
+  progress: z.number().optional().nullable(),
   output: z
     .object({
       images: z
