@@ -1,0 +1,133 @@
+/**
+ * The TaskStore contract, run against every implementation (memory and Redis). Not a test file by itself:
+ * each store's test file calls `describeTaskStoreContract` with a harness.
+ */
+import type { TaskStore } from '../../src/tasks/ports';
+import { sampleRecord } from '../support/task-records';
+
+/** One store under test, plus how to let time pass for it. */
+export interface StoreUnderTest {
+  /** The store. */
+  readonly store: TaskStore;
+  /** A second store on the same backing data (another instance), closed by `dispose`. */
+  readonly peer: TaskStore;
+  /** Lets `ms` of the store's time pass (fake clock for memory, real time for Redis). */
+  advance(ms: number): Promise<void>;
+  /** Closes everything and removes test data. */
+  dispose(): Promise<void>;
+}
+
+/** Builds a fresh store; `ttlMs` overrides the record retention. */
+export type StoreHarness = (options: { ttlMs?: number }) => Promise<StoreUnderTest>;
+
+/** Registers the contract tests for one store implementation. `shortMs` is a lease/TTL length cheap to wait for. */
+export function describeTaskStoreContract(describeFn: jest.Describe, name: string, harness: StoreHarness, shortMs: number): void {
+  describeFn(`TaskStore contract: ${name}`, () => {
+    let sut: StoreUnderTest;
+    beforeEach(async () => {
+      sut = await harness({});
+    });
+    afterEach(async () => {
+      await sut.dispose();
+    });
+
+    test('create then get returns an equal record; unknown ids are undefined', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      expect(await sut.store.get(record.id)).toStrictEqual(record);
+      expect(await sut.peer.get(record.id)).toStrictEqual(record);
+      expect(await sut.store.get('task_doesnotexistAAAAAAAAAAAAAA')).toBeUndefined();
+    });
+
+    test('get hands out a copy: mutating it does not change the stored record', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      const copy = await sut.store.get(record.id);
+      copy!.status = 'failed';
+      copy!.resultUrls.push('https://x.test/1.png');
+      expect(await sut.store.get(record.id)).toStrictEqual(record);
+    });
+
+    test('create refuses an existing id', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      await expect(sut.peer.create({ ...record, owner: 'someone-else' })).rejects.toThrow(/already exists/);
+      expect((await sut.store.get(record.id))?.owner).toBe('owner-a');
+    });
+
+    test('update replaces the record', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      const next = { ...record, status: 'processing' as const, progress: 40, updatedAt: record.updatedAt + 1000, lastPolledAt: record.updatedAt + 1000 };
+      await sut.store.update(next);
+      expect(await sut.peer.get(record.id)).toStrictEqual(next);
+    });
+
+    test('a terminal record is final: a different status never replaces it, the same status may (usageSettled)', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      const done = { ...record, status: 'succeeded' as const, progress: 100, resultUrls: ['https://cdn.test/a.png'] };
+      await sut.store.update(done);
+      await sut.peer.update({ ...record, status: 'processing', progress: 50 });
+      await sut.peer.update({ ...record, status: 'failed', progress: 100, error: { code: 'upstream_timeout', message: 'late' } });
+      expect(await sut.store.get(record.id)).toStrictEqual(done);
+      const settled = { ...done, usageSettled: true };
+      await sut.peer.update(settled);
+      expect(await sut.store.get(record.id)).toStrictEqual(settled);
+    });
+
+    test('poll lease: one holder per interval, free again after it, independent per task', async () => {
+      const a = sampleRecord();
+      const b = sampleRecord();
+      await sut.store.create(a);
+      await sut.store.create(b);
+      expect(await sut.store.tryAcquirePollLease(a.id, shortMs)).toBe(true);
+      expect(await sut.store.tryAcquirePollLease(a.id, shortMs)).toBe(false);
+      expect(await sut.peer.tryAcquirePollLease(a.id, shortMs)).toBe(false);
+      expect(await sut.peer.tryAcquirePollLease(b.id, shortMs)).toBe(true);
+      await sut.advance(shortMs + 20);
+      expect(await sut.peer.tryAcquirePollLease(a.id, shortMs)).toBe(true);
+      expect(await sut.store.tryAcquirePollLease(a.id, shortMs)).toBe(false);
+    });
+
+    test('poll lease: 40 concurrent callers on two instances, exactly one wins', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? sut.peer : sut.store).tryAcquirePollLease(record.id, 60_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    test('claimSettlement: exactly one winner ever, across concurrent callers on two instances', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? sut.peer : sut.store).claimSettlement(record.id)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await sut.store.claimSettlement(record.id)).toBe(false);
+      await sut.advance(shortMs + 20);
+      expect(await sut.peer.claimSettlement(record.id)).toBe(false);
+    });
+
+    test('ping answers', async () => {
+      await expect(sut.store.ping()).resolves.toBeUndefined();
+    });
+  });
+
+  describeFn(`TaskStore contract: ${name} retention`, () => {
+    test('records expire ttlMs after creation', async () => {
+      const sut = await harness({ ttlMs: shortMs * 3 });
+      try {
+        const record = sampleRecord();
+        await sut.store.create(record);
+        await sut.advance(shortMs);
+        expect(await sut.store.get(record.id)).toStrictEqual(record);
+        await sut.advance(shortMs * 3);
+        expect(await sut.store.get(record.id)).toBeUndefined();
+        // The id is free again once expired.
+        await sut.store.create(record);
+        expect(await sut.peer.get(record.id)).toStrictEqual(record);
+      } finally {
+        await sut.dispose();
+      }
+    });
+  });
+}
