@@ -1,0 +1,249 @@
+/**
+ * Configuration from the environment plus an optional JSON file (CONFIG_FILE), validated with zod
+ * (design section 7: the variable names are a contract). Any problem is one ConfigError with one line.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../platform/errors';
+import { configFileSchema, type ConfigFile } from './config-file';
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One accepted client key. */
+export interface GatewayKey {
+  /** The secret key (compared in constant time; never logged). */
+  readonly key: string;
+  /** Owner id: tasks are visible only to it. */
+  readonly owner: string;
+  /** Non-secret label for logs. */
+  readonly label: string;
+}
+
+/** Limits of the HTTP layer and the task service. */
+export interface Limits {
+  /** Largest request body (JSON or the whole multipart body), in bytes. */
+  readonly bodyBytes: number;
+  /** Largest single uploaded or data-URI image, in bytes. */
+  readonly uploadBytes: number;
+  /** Most reference images per request (uploads plus URLs). */
+  readonly maxReferences: number;
+  /** Longest prompt, in characters. */
+  readonly maxPromptLength: number;
+  /** Longest reference URL, in characters. */
+  readonly maxUrlLength: number;
+  /** Least time between two upstream polls of one task, in ms. */
+  readonly pollIntervalMs: number;
+  /** A task not terminal this long after submit is failed, in ms. */
+  readonly taskDeadlineMs: number;
+  /** Time allowed to finish in-flight requests on shutdown, in ms. */
+  readonly shutdownGraceMs: number;
+}
+
+/** The validated configuration of one bridge instance. */
+export interface AppConfig {
+  /** TCP port to listen on (0: ephemeral). */
+  readonly port: number;
+  /** Interface to bind. */
+  readonly host: string;
+  /** Accepted client keys; empty only in sandbox mode before the development key is made. */
+  readonly apiKeys: readonly GatewayKey[];
+  /** The hub channel from HUB_BASE_URL/HUB_API_KEY, when set. */
+  readonly hub?: { readonly baseUrl: string; readonly apiKey: string };
+  /** True when neither HUB_BASE_URL nor file channels are configured: the built-in sandbox hub serves. */
+  readonly sandbox: boolean;
+  /** Which TaskStore implementation to use. */
+  readonly taskStore: 'memory' | 'redis';
+  /** Redis connection URL (TASK_STORE=redis). */
+  readonly redisUrl: string;
+  /** Prefix of every Redis key. */
+  readonly redisKeyPrefix: string;
+  /** pino log level. */
+  readonly logLevel: LogLevel;
+  /** Limits. */
+  readonly limits: Limits;
+  /** Channels and prices from CONFIG_FILE (empty when there is no file). */
+  readonly file: ConfigFile;
+  /** Path of the config file, when one was read. */
+  readonly configFile?: string;
+}
+
+/** Defaults of every limit (documented in the README configuration table). */
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 20 * 1024 * 1024,
+  uploadBytes: 10 * 1024 * 1024,
+  maxReferences: 16,
+  maxPromptLength: 10_000,
+  maxUrlLength: 4096,
+  pollIntervalMs: 1000,
+  taskDeadlineMs: 30 * 60 * 1000,
+  shutdownGraceMs: 10_000,
+};
+
+/** Environment variables that carry limits, with their field. */
+export const LIMIT_VARIABLES: Readonly<Record<string, keyof Limits>> = {
+  BODY_LIMIT_BYTES: 'bodyBytes',
+  UPLOAD_LIMIT_BYTES: 'uploadBytes',
+  MAX_REFERENCE_IMAGES: 'maxReferences',
+  MAX_PROMPT_LENGTH: 'maxPromptLength',
+  MAX_URL_LENGTH: 'maxUrlLength',
+  POLL_INTERVAL_MS: 'pollIntervalMs',
+  TASK_DEADLINE_MS: 'taskDeadlineMs',
+  SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+};
+
+const MIN_KEY_LENGTH = 8;
+
+function positiveInt(name: string, raw: string, min = 1): number {
+  if (!/^\d{1,15}$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number; got "${raw.slice(0, 40)}".`);
+  const n = Number(raw.trim());
+  if (n < min) throw new ConfigError(`${name} must be at least ${min}; got ${n}.`);
+  return n;
+}
+
+function httpUrl(name: string, raw: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL.`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must use ${protocols.join(' or ')}; got ${url.protocol}.`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** A stable, non-secret owner id for a key given without one. */
+export function ownerForKey(key: string): string {
+  return `key_${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+/** Parses GATEWAY_API_KEYS: comma-separated `key` or `key:owner`. */
+export function parseGatewayKeys(raw: string): GatewayKey[] {
+  const keys: GatewayKey[] = [];
+  const seen = new Set<string>();
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  entries.forEach((entry, index) => {
+    const colon = entry.indexOf(':');
+    const key = (colon === -1 ? entry : entry.slice(0, colon)).trim();
+    const owner = colon === -1 ? undefined : entry.slice(colon + 1).trim();
+    const where = `GATEWAY_API_KEYS entry ${index + 1}`;
+    if (key.length < MIN_KEY_LENGTH) throw new ConfigError(`${where}: the key must be at least ${MIN_KEY_LENGTH} characters.`);
+    if (/\s/.test(key)) throw new ConfigError(`${where}: the key must not contain whitespace.`);
+    if (owner !== undefined && !/^[A-Za-z0-9._@-]{1,64}$/.test(owner)) {
+      throw new ConfigError(`${where}: the owner must be 1-64 characters of A-Z a-z 0-9 . _ @ -.`);
+    }
+    if (seen.has(key)) throw new ConfigError(`${where}: the same key is listed twice.`);
+    seen.add(key);
+    const resolvedOwner = owner ?? ownerForKey(key);
+    keys.push({ key, owner: resolvedOwner, label: owner ?? resolvedOwner });
+  });
+  return keys;
+}
+
+/** Reads and validates CONFIG_FILE. */
+export function readConfigFile(path: string, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): ConfigFile {
+  let text: string;
+  try {
+    text = read(path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ConfigError(`CONFIG_FILE ${path} cannot be read${code ? ` (${code})` : ''}.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`CONFIG_FILE ${path} is not valid JSON: ${(err as Error).message}.`);
+  }
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    throw new ConfigError(`CONFIG_FILE ${path}: ${at}: ${issue?.message ?? 'invalid'}.`);
+  }
+  return parsed.data;
+}
+
+/** Options of loadConfig (tests inject the file reader). */
+export interface LoadConfigOptions {
+  /** Reads a file (default fs.readFileSync utf8). */
+  readonly readFile?: (path: string) => string;
+}
+
+const envSchema = z.object({
+  PORT: z.string().optional(),
+  HOST: z.string().optional(),
+  GATEWAY_API_KEYS: z.string().optional(),
+  HUB_BASE_URL: z.string().optional(),
+  HUB_API_KEY: z.string().optional(),
+  TASK_STORE: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  REDIS_KEY_PREFIX: z.string().optional(),
+  LOG_LEVEL: z.string().optional(),
+  CONFIG_FILE: z.string().optional(),
+});
+
+function present(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/** Builds and validates the configuration from `env`; throws ConfigError (one line) on any problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): AppConfig {
+  const e = envSchema.parse(env);
+  const port = present(e.PORT) === undefined ? 8080 : positiveInt('PORT', e.PORT as string, 0);
+  if (port > 65535) throw new ConfigError(`PORT must be 0-65535; got ${port}.`);
+  const host = present(e.HOST)?.trim() ?? '127.0.0.1';
+
+  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [name, field] of Object.entries(LIMIT_VARIABLES)) {
+    const raw = present(env[name]);
+    if (raw !== undefined) limits[field] = positiveInt(name, raw);
+  }
+
+  const configFile = present(e.CONFIG_FILE)?.trim();
+  const file: ConfigFile = configFile ? readConfigFile(configFile, options.readFile) : {};
+
+  let hub: AppConfig['hub'];
+  const hubBaseUrl = present(e.HUB_BASE_URL);
+  if (hubBaseUrl !== undefined) {
+    const apiKey = present(e.HUB_API_KEY)?.trim();
+    if (!apiKey) throw new ConfigError('HUB_API_KEY is required when HUB_BASE_URL is set.');
+    hub = { baseUrl: httpUrl('HUB_BASE_URL', hubBaseUrl, ['http:', 'https:']), apiKey };
+  } else if (present(e.HUB_API_KEY) !== undefined) {
+    throw new ConfigError('HUB_API_KEY is set but HUB_BASE_URL is not; set both, or neither for the sandbox hub.');
+  }
+  const sandbox = hub === undefined && (file.channels?.length ?? 0) === 0;
+
+  const rawKeys = present(e.GATEWAY_API_KEYS);
+  const apiKeys = rawKeys === undefined ? [] : parseGatewayKeys(rawKeys);
+  if (rawKeys !== undefined && apiKeys.length === 0) throw new ConfigError('GATEWAY_API_KEYS is set but lists no key.');
+  if (apiKeys.length === 0 && !sandbox) {
+    throw new ConfigError('GATEWAY_API_KEYS is required when an upstream is configured (comma-separated "key" or "key:owner").');
+  }
+
+  const storeRaw = (present(e.TASK_STORE) ?? 'memory').trim().toLowerCase();
+  if (storeRaw !== 'memory' && storeRaw !== 'redis') throw new ConfigError(`TASK_STORE must be memory or redis; got "${storeRaw.slice(0, 40)}".`);
+  const redisUrl = httpUrl('REDIS_URL', present(e.REDIS_URL) ?? 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const redisKeyPrefix = present(e.REDIS_KEY_PREFIX) ?? 'itb:';
+
+  const level = (present(e.LOG_LEVEL) ?? 'info').trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${level.slice(0, 20)}".`);
+
+  return {
+    port,
+    host,
+    apiKeys,
+    ...(hub ? { hub } : {}),
+    sandbox,
+    taskStore: storeRaw,
+    redisUrl,
+    redisKeyPrefix,
+    logLevel: level as LogLevel,
+    limits: limits as unknown as Limits,
+    file,
+    ...(configFile ? { configFile } : {}),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The one mapping from anything thrown while serving a request to a BridgeError (and so to the error
+ * envelope). Fastify and @fastify/multipart errors get platform codes; unknown errors become a bare
+ * internal_error whose details go to the log only.
+ */
+import { BridgeError, isBridgeError } from '../platform/errors';
+import type { Limits } from '../config/config';
+
+function mib(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
+
+/** Converts a thrown value to a BridgeError; `known` is false when it was not a deliberate error. */
+export function toBridgeError(err: unknown, limits: Limits): { error: BridgeError; known: boolean } {
+  if (isBridgeError(err)) return { error: err, known: true };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; statusCode?: unknown; name?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { error: new BridgeError('payload_too_large', `The request body is larger than ${mib(limits.bodyBytes)}; send a smaller body or upload images as files.`), known: true };
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { error: new BridgeError('payload_too_large', `An uploaded image is larger than ${mib(limits.uploadBytes)}; send a smaller file.`, 'image'), known: true };
+    case 'FST_FILES_LIMIT':
+      return { error: new BridgeError('payload_too_large', `Too many uploaded files; at most ${limits.maxReferences} reference images are accepted.`, 'image'), known: true };
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return { error: new BridgeError('payload_too_large', 'The multipart body has too many fields; send each parameter once.'), known: true };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { error: new BridgeError('unsupported_media_type', 'Unsupported Content-Type; send application/json or multipart/form-data.'), known: true };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { error: new BridgeError('invalid_request', 'The JSON body is empty; send a JSON object.'), known: true };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { error: new BridgeError('invalid_request', 'The request body is not valid JSON; send a JSON object.'), known: true };
+    case 'FST_PROTO_VIOLATION':
+      return { error: new BridgeError('invalid_request', 'A multipart field name is not allowed ("__proto__", "constructor", ...).'), known: true };
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return { error: new BridgeError('invalid_request', 'A multipart field declared as application/json is not valid JSON; send parameters as plain text fields.'), known: true };
+    case 'FST_MP_PREMATURE_CLOSE':
+      return { error: new BridgeError('invalid_request', 'The multipart body ended before it was complete.'), known: true };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { error: new BridgeError('invalid_request', 'The Content-Length header does not match the body.'), known: true };
+    default:
+      break;
+  }
+  // Fastify's JSON parser raises a SyntaxError with statusCode 400.
+  if (e.name === 'SyntaxError' && status === 400) {
+    return { error: new BridgeError('invalid_request', 'The request body is not valid JSON; send a JSON object.'), known: true };
+  }
+  if (status === 413) return { error: new BridgeError('payload_too_large', `The request is larger than ${mib(limits.bodyBytes)}.`), known: true };
+  if (status === 415) return { error: new BridgeError('unsupported_media_type', 'Unsupported Content-Type; send application/json or multipart/form-data.'), known: true };
+  if (status >= 400 && status < 500 && code.startsWith('FST_')) {
+    return { error: new BridgeError('invalid_request', 'The request is malformed.'), known: true };
+  }
+  return { error: new BridgeError('internal_error', 'Internal error; nothing about it is shown here. Quote the X-Request-Id header when reporting it.'), known: false };
+}

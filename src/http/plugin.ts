@@ -1,0 +1,224 @@
+/**
+ * The platform API as an encapsulated fastify plugin: routes, multipart, auth, request ids, security
+ * headers, metrics, one log line per request, and the one error handler that writes every error envelope.
+ */
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { DependencyContainer } from 'tsyringe';
+import type { AppConfig } from '../config/config';
+import { AUTHENTICATOR, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/tokens';
+import { findModel } from '../platform/catalog';
+import { BridgeError } from '../platform/errors';
+import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
+import type { Authenticator, Logger, Principal, TaskApi, TaskStore } from '../tasks/ports';
+import { toBridgeError } from './http-errors';
+import { PromMetrics } from './metrics';
+import { requestIdFrom } from './request-id';
+
+/** Per-request state of the bridge. */
+interface BridgeRequestState {
+  requestId: string;
+  log: Logger;
+  principal?: Principal;
+  model: string;
+  upstreamSeconds: number;
+  errorCode?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Bridge state (request id, principal, ...); set by the bridge plugin's onRequest hook. */
+    bridge: BridgeRequestState;
+  }
+}
+
+/** Headers on every response of the bridge: it serves JSON to programs, never documents to browsers. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const TASK_ID = /^task_[A-Za-z0-9_-]{22,64}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Routes of the plugin (path -> methods), for 405 answers. */
+const ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string[] }> = [
+  { pattern: /^\/v1\/images\/tasks\/?$/, methods: ['POST'] },
+  { pattern: /^\/v1\/images\/tasks\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/(healthz|readyz|metrics)\/?$/, methods: ['GET', 'HEAD'] },
+];
+
+function modelLabel(body: unknown): string {
+  const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
+  return typeof model === 'string' && findModel(model) ? model : 'unknown';
+}
+
+async function readMultipart(request: FastifyRequest, config: AppConfig): Promise<RawSubmit> {
+  const fields: Array<{ name: string; value: string }> = [];
+  const uploads: Upload[] = [];
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'image') {
+        part.file.resume();
+        throw new BridgeError('unknown_parameter', `The file field "${part.fieldname}" is not accepted; upload reference images in the field "image" (it may repeat).`, part.fieldname);
+      }
+      const bytes = await part.toBuffer();
+      uploads.push({ field: 'image', filename: part.filename, mimeType: part.mimetype, bytes });
+      continue;
+    }
+    if (part.fieldnameTruncated) throw new BridgeError('invalid_request', 'A multipart field name is too long.');
+    if (part.valueTruncated) {
+      throw new BridgeError('payload_too_large', `The multipart field "${part.fieldname}" is longer than ${config.limits.bodyBytes} bytes.`, part.fieldname);
+    }
+    if (typeof part.value !== 'string') {
+      throw new BridgeError('invalid_parameter', `The multipart field "${part.fieldname}" must be plain text, not JSON.`, part.fieldname);
+    }
+    fields.push({ name: part.fieldname, value: part.value });
+  }
+  return { body: multipartFieldsToBody(fields), uploads };
+}
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined || !IDEMPOTENCY_KEY.test(value)) {
+    throw new BridgeError('invalid_parameter', 'The Idempotency-Key header must be 1-255 printable ASCII characters without spaces.', 'Idempotency-Key');
+  }
+  return value;
+}
+
+/**
+ * The bridge as a fastify plugin. Register it in any fastify app (with a `prefix` if you like); it is
+ * encapsulated, so its error handler, parsers and hooks do not touch the host's other routes.
+ */
+export function createBridgePlugin(container: DependencyContainer): FastifyPluginAsync {
+  const config = container.resolve<AppConfig>(CONFIG);
+  const tasks = container.resolve<TaskApi>(TASK_API);
+  const authenticator = container.resolve<Authenticator>(AUTHENTICATOR);
+  const store = container.resolve<TaskStore>(TASK_STORE);
+  const logger = container.resolve<Logger>(LOGGER);
+  const metrics = container.resolve(PromMetrics);
+  const { limits } = config;
+
+  return async function bridgePlugin(app: FastifyInstance): Promise<void> {
+    app.removeContentTypeParser(['text/plain']);
+    await app.register(multipart, {
+      limits: {
+        fileSize: limits.uploadBytes,
+        files: limits.maxReferences,
+        fieldSize: Math.min(limits.bodyBytes, Math.max(limits.maxPromptLength * 4, 64 * 1024) + limits.maxUrlLength * limits.maxReferences),
+        fields: 64,
+        parts: 64 + limits.maxReferences,
+        headerPairs: 200,
+      },
+    });
+    app.decorateRequest('bridge', undefined as unknown as BridgeRequestState);
+
+    app.addHook('onRequest', async (request, reply) => {
+      const requestId = requestIdFrom(request.headers['x-request-id']);
+      request.bridge = { requestId, log: logger.child({ request_id: requestId }), model: '-', upstreamSeconds: 0 };
+      reply.header('x-request-id', requestId);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const state = request.bridge;
+      if (!state) return;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const seconds = reply.elapsedTime / 1000;
+      metrics.httpRequest(route, request.method, state.model, reply.statusCode);
+      if (route.includes('/v1/')) metrics.bridgeOverhead(route, seconds - state.upstreamSeconds);
+      const line = {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(seconds * 1000 * 10) / 10,
+        upstream_ms: Math.round(state.upstreamSeconds * 1000 * 10) / 10,
+        ...(state.model !== '-' ? { model: state.model } : {}),
+        ...(state.principal ? { owner: state.principal.owner, key: state.principal.keyLabel } : {}),
+        ...(state.errorCode ? { error_code: state.errorCode } : {}),
+      };
+      if (reply.statusCode >= 500) state.log.error(line, 'request failed');
+      else state.log.info(line, 'request');
+    });
+
+    app.setErrorHandler(async (err, request, reply) => {
+      const { error, known } = toBridgeError(err, limits);
+      const log = request.bridge?.log ?? logger;
+      if (!known) log.error({ err }, 'unhandled error');
+      if (request.bridge) request.bridge.errorCode = error.code;
+      if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
+      for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
+      return reply.code(error.httpStatus).type('application/json; charset=utf-8').send(error.toEnvelope());
+    });
+
+    app.setNotFoundHandler(async (request, reply) => {
+      // Inside a prefixed registration, match the path relative to the prefix.
+      const path = (request.url.split('?')[0] ?? '').slice(app.prefix.length) || '/';
+      const known = ROUTES.find((r) => r.pattern.test(path));
+      if (request.bridge) request.bridge.errorCode = known ? 'method_not_allowed' : 'route_not_found';
+      if (known) {
+        reply.header('allow', known.methods.join(', '));
+        const err = new BridgeError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${known.methods.join(' or ')}.`);
+        return reply.code(err.httpStatus).send(err.toEnvelope());
+      }
+      const err = new BridgeError('route_not_found', `No route ${request.method} ${path}. The platform API is POST /v1/images/tasks and GET /v1/images/tasks/{task_id}.`);
+      return reply.code(err.httpStatus).send(err.toEnvelope());
+    });
+
+    const authenticate = async (request: FastifyRequest): Promise<void> => {
+      const principal = await authenticator.authenticate(request.headers.authorization);
+      if (!principal) throw new BridgeError('unauthorized', 'Missing or unknown API key; send the header "Authorization: Bearer <key>".');
+      request.bridge.principal = principal;
+      request.bridge.log = request.bridge.log.child({ owner: principal.owner });
+    };
+
+    app.post('/v1/images/tasks', { bodyLimit: limits.bodyBytes, onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
+      const state = request.bridge;
+      const raw: RawSubmit = request.isMultipart() ? await readMultipart(request, config) : { body: request.body };
+      state.model = modelLabel(raw.body);
+      const idempotencyKey = idempotencyKeyOf(request);
+      const ctx = { requestId: state.requestId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
+      const principal = state.principal as Principal;
+      const { value: task, upstreamSeconds } = await metrics.measureUpstreamWait(() => tasks.submit(principal, raw, ctx));
+      state.upstreamSeconds = upstreamSeconds;
+      reply.header('location', `${app.prefix}/v1/images/tasks/${task.task_id}`);
+      return reply.code(201).send(task);
+    });
+
+    app.get<{ Params: { task_id: string } }>('/v1/images/tasks/:task_id', { onRequest: authenticate }, async (request) => {
+      const state = request.bridge;
+      const taskId = request.params.task_id;
+      if (!TASK_ID.test(taskId)) throw new BridgeError('task_not_found', `No task ${taskId.slice(0, 80)} exists for this API key.`, 'task_id');
+      const principal = state.principal as Principal;
+      const { value: task, upstreamSeconds } = await metrics.measureUpstreamWait(() => tasks.get(principal, taskId, { requestId: state.requestId }));
+      state.upstreamSeconds = upstreamSeconds;
+      return { code: 'success', message: '', data: task };
+    });
+
+    app.get('/healthz', async () => ({ status: 'ok' }));
+
+    app.get('/readyz', async (request) => {
+      try {
+        await Promise.race([
+          store.ping(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('the task store did not answer within 2 s')), 2000).unref()),
+        ]);
+      } catch (err) {
+        request.bridge.log.warn({ err: { message: (err as Error).message } }, 'not ready');
+        throw new BridgeError('not_ready', 'Not ready: the task store does not answer.');
+      }
+      return { status: 'ready' };
+    });
+
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
+    });
+  };
+}
