@@ -37,3 +37,7 @@ export const NORMALIZE_OPTIONS = Symbol('NormalizeOptions');
 export const UPSTREAM_CLIENT_OPTIONS = Symbol('UpstreamClientOptions');
 /** Options of the per-channel circuit breaker (threshold, cool-down); optional, defaults apply. */
 export const CIRCUIT_BREAKER_OPTIONS = Symbol('CircuitBreakerOptions');
+/** Options of the task service (poll interval, task deadline); optional, defaults apply. */
+export const TASK_OPTIONS = Symbol('TaskOptions');
+/** The validated price table (Prices, src/tasks/pricing.ts); optional, DEFAULT_PRICES apply. */
+export const PRICES = Symbol('Prices');
