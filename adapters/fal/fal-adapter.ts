@@ -1,0 +1,136 @@
+/**
+ * The fal adapter: intent -> fal queue submit, fal status/result -> upstream-neutral state. Pure; the shared
+ * upstream client does the I/O.
+ *
+ * A poll is two steps on fal: the status URL says IN_QUEUE / IN_PROGRESS / COMPLETED, and only the result
+ * (response URL) says whether a COMPLETED request succeeded. So `parsePoll` answers `follow` for COMPLETED and
+ * reads the result when the client hands it back (a result body has `images`, or a non-2xx status).
+ */
+import { injectable } from 'tsyringe';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter/contract';
+import { applyParamMap } from '../../src/adapter/param-map';
+import { describeZodProblem } from '../../src/adapter/upstream-schema';
+import type { ImageIntent, Warning } from '../../src/intent/intent';
+import { UpstreamError } from '../../src/platform/errors';
+import {
+  FAL_FAILED_RESULT_STATUSES,
+  FAL_PATHS,
+  falAuthHeaders,
+  falErrorSchema,
+  falResultSchema,
+  falStatusSchema,
+  falSubmitResponseSchema,
+  type FalError,
+  type FalResult,
+} from './fal-api';
+import { FAL_CAPABILITIES, falModelId } from './fal-models';
+import { falParamMap } from './fal-param-map';
+
+@injectable()
+export class FalAdapter implements ImageAdapter {
+  readonly id = 'fal';
+  readonly capabilities = FAL_CAPABILITIES;
+
+  authHeaders(apiKey: string): Record<string, string> {
+    return falAuthHeaders(apiKey);
+  }
+
+  buildSubmit(intent: ImageIntent): BuiltSubmit {
+    const warnings: Warning[] = [];
+    const metadata: Record<string, unknown> = {};
+    const input = applyParamMap(falParamMap, intent, warnings, metadata);
+    const modelId = falModelId(intent.family, intent.taskType === 'image2image');
+    return { request: { method: 'POST', path: FAL_PATHS.submit(modelId), body: input }, warnings, metadata };
+  }
+
+  parseSubmit(response: UpstreamResponse): UpstreamTaskRef {
+    const parsed = falSubmitResponseSchema.safeParse(response.body);
+    if (!parsed.success) throw new UpstreamError('malformed', `fal's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+    return { id: parsed.data.request_id, statusUrl: parsed.data.status_url, responseUrl: parsed.data.response_url };
+  }
+
+  buildPoll(ref: UpstreamTaskRef): UpstreamRequest {
+    const statusUrl = ref.statusUrl;
+    if (!statusUrl) throw new UpstreamError('malformed', `The stored fal request ${ref.id} has no status URL.`);
+    return { method: 'GET', path: statusUrl };
+  }
+
+  parsePoll(response: UpstreamResponse, ref: UpstreamTaskRef): PollOutcome {
+    if (response.status >= 300) return { kind: 'state', state: failedResultToState(response) };
+    const body = response.body;
+    if (typeof body === 'object' && body !== null && 'images' in body) {
+      const parsed = falResultSchema.safeParse(body);
+      if (!parsed.success) throw new UpstreamError('malformed', `fal's result is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+      return { kind: 'state', state: falResultToState(parsed.data) };
+    }
+    const parsed = falStatusSchema.safeParse(body);
+    if (!parsed.success) throw new UpstreamError('malformed', `fal's status response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+    switch (parsed.data.status) {
+      case 'IN_QUEUE':
+        return { kind: 'state', state: { status: 'queued', images: [] } };
+      case 'COMPLETED': {
+        const responseUrl = ref.responseUrl ?? parsed.data.response_url ?? undefined;
+        if (!responseUrl) throw new UpstreamError('malformed', `fal says request ${ref.id} is COMPLETED but no response URL is known.`, response.status);
+        return { kind: 'follow', request: { method: 'GET', path: responseUrl, acceptStatuses: FAL_FAILED_RESULT_STATUSES } };
+      }
+      default:
+        // IN_PROGRESS, and any status fal may add later: still running until the result says otherwise.
+        return { kind: 'state', state: { status: 'processing', images: [] } };
+    }
+  }
+
+  describeError(body: unknown): string | undefined {
+    const parsed = falErrorSchema.safeParse(body);
+    return parsed.success ? falDetailText(parsed.data) : undefined;
+  }
+}
+
+/** A successful result -> state: succeeded with its images, or failed when it has none. */
+export function falResultToState(result: FalResult): UpstreamTaskState {
+  const images = result.images.map((i) => ({
+    url: i.url,
+    ...(i.content_type ? { contentType: i.content_type } : {}),
+    ...(typeof i.width === 'number' ? { width: i.width } : {}),
+    ...(typeof i.height === 'number' ? { height: i.height } : {}),
+  }));
+  if (images.length > 0) return { status: 'succeeded', progress: 100, images };
+  return { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } };
+}
+
+/** One line out of fal's `detail` (a string, or pydantic items `{ loc, msg, type }`). */
+export function falDetailText(error: FalError): string {
+  const { detail } = error;
+  if (typeof detail === 'string') return detail.slice(0, 500);
+  if (Array.isArray(detail)) {
+    const parts = detail.map((item) => {
+      const where = (item.loc ?? []).filter((l) => l !== 'body').join('.');
+      const what = item.msg ?? item.type ?? 'invalid';
+      return where ? `${where}: ${what}` : what;
+    });
+    return parts.join('; ').slice(0, 500) || 'no reason given';
+  }
+  return JSON.stringify(detail).slice(0, 500);
+}
+
+/** The error code of a failed result: fal's own error type when it gives one (snake_case), else by status. */
+function failedResultCode(error: FalError, httpStatus: number): string {
+  const first = Array.isArray(error.detail) ? error.detail[0]?.type : undefined;
+  if (first && /^[a-z][a-z0-9_.]*$/.test(first)) return first.replace(/\./g, '_');
+  return httpStatus < 500 ? 'upstream_rejected' : 'generation_failed';
+}
+
+/** A result fetched with an error status -> failed state with fal's reason. */
+function failedResultToState(response: UpstreamResponse): UpstreamTaskState {
+  const parsed = falErrorSchema.safeParse(response.body);
+  if (!parsed.success) {
+    // Not fal's error shape (e.g. a gateway page): a transient fault of the wire, not a verdict on the job.
+    if (response.status >= 500) throw new UpstreamError('server_error', `fal answered HTTP ${response.status} for the result without a readable reason.`, response.status);
+    throw new UpstreamError('malformed', `fal's error result (HTTP ${response.status}) is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+  }
+  return {
+    status: 'failed',
+    progress: 100,
+    images: [],
+    error: { code: failedResultCode(parsed.data, response.status), message: `fal could not generate the image (HTTP ${response.status}): ${falDetailText(parsed.data)}` },
+  };
+}

@@ -1,0 +1,458 @@
+/**
+ * The adapter conformance kit: one call defines the jest tests every upstream adapter must pass.
+ * It lives in src/ so third-party adapter authors can import it:
+ *
+ *   import { runAdapterConformance } from 'image-task-bridge/dist/src/adapter/conformance';
+ *   runAdapterConformance({ adapter: new MyAdapter(), fixturesDir: join(__dirname, '../../fixtures/my'), ... });
+ *
+ * What it checks, with no network: identity and capabilities as data; golden mappings (platform request ->
+ * exact upstream request); purity and determinism of buildSubmit; that nothing a client sent vanishes (prompt,
+ * references, seed, quality are sent or warned about); that every intent the capabilities refuse is rejected
+ * by the router and never built; submit/poll fixtures mapped to the exact platform task; malformed bodies
+ * rejected as upstream_error; the key only in a header. Retries, timeouts and 429/5xx typing belong to the
+ * shared upstream client and are tested there, not per adapter.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, jest } from '@jest/globals';
+import { DEFAULT_NORMALIZE_OPTIONS, type NormalizeOptions } from '../intent/normalize';
+import type { ImageIntent, ImageRef, Warning } from '../intent/intent';
+import { MODEL_CATALOG, type Family, type OutputFormat, type TaskType } from '../platform/catalog';
+import { isBridgeError } from '../platform/errors';
+import type { TaskStatus } from '../platform/task';
+import { applyUpstreamState, toPlatformTask, type TaskRecord } from '../tasks/task-record';
+import { whyNotServed } from './capabilities';
+import type { FamilySupport, ImageAdapter, UpstreamRequest, UpstreamTaskRef, UpstreamTaskState } from './contract';
+import { planSubmit } from './plan';
+import { AdapterRegistry } from './registry';
+
+/** A platform request and the exact upstream request the adapter must build for it. */
+export interface GoldenCase {
+  /** Test name. */
+  readonly name: string;
+  /** Platform JSON body, as a client sends it. */
+  readonly request: Record<string, unknown>;
+  /** The exact upstream request (compared with toStrictEqual). */
+  readonly upstream: UpstreamRequest;
+  /** When given: the exact warnings (normalizer's then adapter's), as `{ code, param }`. */
+  readonly warnings?: ReadonlyArray<Pick<Warning, 'code' | 'param'>>;
+  /** When given: the exact adapter metadata. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** An upstream body stored under fixturesDir. */
+export interface FixtureCase {
+  /** File name below fixturesDir, `<operation>.<outcome>.json`. */
+  readonly file: string;
+  /** HTTP status the body came with (default 200). */
+  readonly httpStatus?: number;
+}
+
+/** A submit response and the handle the adapter must read from it. */
+export interface SubmitFixtureCase extends FixtureCase {
+  /** Expected handle (all values strings). */
+  readonly expected: UpstreamTaskRef;
+}
+
+/** The platform task fields a poll fixture must produce (from a queued task at 0%). */
+export interface ExpectedTask {
+  /** Platform status. */
+  readonly status: TaskStatus;
+  /** Progress string, e.g. "0%" or "100%". */
+  readonly progress: string;
+  /** First image URL or null. */
+  readonly result_url: string | null;
+  /** All image URLs (only on success). */
+  readonly result_urls?: readonly string[];
+  /** Failure, or null. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** A poll response and what it must map to: a platform task, or a follow-up request. */
+export interface PollFixtureCase extends FixtureCase {
+  /** The task it maps to, or `{ follow }` with the exact next request. */
+  readonly expected: ExpectedTask | { readonly follow: UpstreamRequest };
+}
+
+/** A body the adapter must refuse to read (UpstreamError with code upstream_error). */
+export interface MalformedFixtureCase extends FixtureCase {
+  /** Which parser reads it. */
+  readonly operation: 'submit' | 'poll';
+}
+
+/** A platform request whose field the adapter accepts but cannot send, and the warning it must record. */
+export interface WarningCase {
+  /** Test name. */
+  readonly name: string;
+  /** Platform JSON body. */
+  readonly request: Record<string, unknown>;
+  /** The warning buildSubmit must add. */
+  readonly warning: Pick<Warning, 'code' | 'param'>;
+}
+
+/** A platform request the adapter must refuse (its capabilities say so). */
+export interface RefusalCase {
+  /** Test name. */
+  readonly name: string;
+  /** Platform JSON body (valid for the platform). */
+  readonly request: Record<string, unknown>;
+}
+
+/** Everything the kit needs to know about one adapter. */
+export interface AdapterConformanceOptions {
+  /** The adapter under test (a fresh instance). */
+  readonly adapter: ImageAdapter;
+  /** Absolute path of the adapter's fixtures folder, `fixtures/<id>/`. */
+  readonly fixturesDir: string;
+  /** The handle used for polls (as parseSubmit would produce it). */
+  readonly ref: UpstreamTaskRef;
+  /** Golden platform -> upstream mappings. */
+  readonly goldens: readonly GoldenCase[];
+  /** Submit responses and the handles read from them. */
+  readonly submitFixtures: readonly SubmitFixtureCase[];
+  /** Poll responses and the platform task they map to. */
+  readonly pollFixtures: readonly PollFixtureCase[];
+  /** Bodies that must be rejected as malformed (at least one). */
+  readonly malformedFixtures: readonly MalformedFixtureCase[];
+  /** Fields accepted but not sent, with their warnings. */
+  readonly warningCases?: readonly WarningCase[];
+  /** Platform requests this adapter must refuse, beyond the ones derived from its capabilities. */
+  readonly refusals?: readonly RefusalCase[];
+  /** Normalizer limits (default: the defaults of `npm start`). */
+  readonly normalizeOptions?: NormalizeOptions;
+}
+
+const SECRET = 'sk-conformance-7f3a9c-SECRET';
+const SEED = 1_234_567;
+const PROMPT = 'conformance prompt: a lighthouse at dusk';
+const ALL_FORMATS: readonly OutputFormat[] = ['png', 'jpeg', 'webp'];
+const ALL_TASK_TYPES: readonly TaskType[] = ['text2image', 'image2image'];
+const ALL_FAMILIES: readonly Family[] = [...new Set(MODEL_CATALOG.map((m) => m.family))];
+
+function readFixture(dir: string, file: string): unknown {
+  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** True when `needle` occurs as a value anywhere in `haystack` (strings: also as a substring). */
+function deepContains(haystack: unknown, needle: string | number): boolean {
+  if (haystack === needle) return true;
+  if (typeof haystack === 'string' && typeof needle === 'string') return haystack.includes(needle);
+  if (typeof haystack === 'object' && haystack !== null) return Object.values(haystack).some((v) => deepContains(v, needle));
+  return false;
+}
+
+function refs(n: number): ImageRef[] {
+  return Array.from({ length: n }, (_, i) => ({ source: 'url' as const, url: `https://images.example.com/conformance/ref-${i}.png` }));
+}
+
+type IntentOverrides = { -readonly [K in keyof ImageIntent]?: ImageIntent[K] };
+
+/** A valid intent the adapter declares it serves for `family`, with overrides. */
+function servedIntent(family: Family, support: FamilySupport, overrides: IntentOverrides = {}): ImageIntent {
+  const rows = MODEL_CATALOG.filter((m) => m.family === family);
+  const row = rows.find((m) => m.resolution === undefined || (support.resolutions ?? []).includes(m.resolution)) ?? rows[0];
+  if (!row) throw new Error(`The catalog has no model of family ${family}.`);
+  const taskType = support.taskTypes.includes('text2image') ? 'text2image' : 'image2image';
+  const base: ImageIntent = {
+    platformModel: row.name,
+    family,
+    taskType,
+    prompt: PROMPT,
+    references: taskType === 'image2image' ? refs(1) : [],
+    count: 1,
+    format: support.formats[0] ?? 'png',
+    geometry: row.geometry === 'size' ? { kind: 'size', width: 1024, height: 1024, tier: '1K' } : { kind: 'aspect', aspectRatio: '1:1', ...(row.resolution ? { resolution: row.resolution } : {}) },
+    ...(row.quality ? { quality: 'medium' as const } : {}),
+    warnings: [],
+    billing: { model: row.name, units: 1 },
+  };
+  return { ...base, ...overrides };
+}
+
+/** Intents the capabilities refuse, derived from the declared data. */
+function refusedIntents(adapter: ImageAdapter): Array<{ why: string; intent: ImageIntent }> {
+  const out: Array<{ why: string; intent: ImageIntent }> = [];
+  for (const family of ALL_FAMILIES) {
+    const support = adapter.capabilities[family];
+    if (!support) {
+      out.push({ why: `family ${family} is not declared`, intent: servedIntent(family, { taskTypes: ['text2image'], formats: ['png'], maxImages: 1, maxReferences: 0 }) });
+      continue;
+    }
+    out.push({ why: `${family}: count ${support.maxImages + 1} > maxImages`, intent: servedIntent(family, support, { count: support.maxImages + 1 }) });
+    for (const format of ALL_FORMATS.filter((f) => !support.formats.includes(f))) {
+      out.push({ why: `${family}: format ${format}`, intent: servedIntent(family, support, { format }) });
+    }
+    for (const taskType of ALL_TASK_TYPES.filter((t) => !support.taskTypes.includes(t))) {
+      out.push({ why: `${family}: task type ${taskType}`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [] }) });
+    }
+    if (support.taskTypes.includes('image2image')) {
+      out.push({
+        why: `${family}: ${support.maxReferences + 1} references > maxReferences`,
+        intent: servedIntent(family, support, { taskType: 'image2image', references: refs(support.maxReferences + 1) }),
+      });
+    }
+    for (const row of MODEL_CATALOG.filter((m) => m.family === family && m.resolution !== undefined && !(support.resolutions ?? []).includes(m.resolution))) {
+      out.push({
+        why: `${row.name}: resolution ${String(row.resolution)} is not declared`,
+        intent: servedIntent(family, support, { platformModel: row.name, geometry: { kind: 'aspect', aspectRatio: '1:1', resolution: row.resolution } }),
+      });
+    }
+  }
+  return out;
+}
+
+/** The platform task fields a state produces on a fresh queued task. */
+function taskFields(state: UpstreamTaskState, taskType: TaskType): ExpectedTask {
+  const record: TaskRecord = {
+    id: 'task_conformanceAAAAAAAAAAAAAAAAAAAAAA',
+    owner: 'conformance',
+    channelId: 'conformance',
+    adapterId: 'conformance',
+    upstreamRef: { id: 'conformance' },
+    model: 'conformance',
+    family: 'nano-banana',
+    taskType,
+    billing: { model: 'conformance', units: 1 },
+    status: 'queued',
+    progress: 0,
+    resultUrls: [],
+    error: null,
+    warnings: [],
+    metadata: {},
+    createdAt: 0,
+    updatedAt: 0,
+    lastPolledAt: 0,
+    usageSettled: false,
+  };
+  applyUpstreamState(record, state, 1);
+  const task = toPlatformTask(record);
+  return {
+    status: task.status,
+    progress: task.progress,
+    result_url: task.result_url,
+    ...(task.metadata.result_urls ? { result_urls: task.metadata.result_urls } : {}),
+    error: task.error,
+  };
+}
+
+function expectUpstreamError(fn: () => unknown): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeDefined();
+  expect(isBridgeError(thrown)).toBe(true);
+  expect((thrown as { code: string }).code).toBe('upstream_error');
+}
+
+/** Defines the conformance tests of one adapter (call at the top level of a jest test file). */
+export function runAdapterConformance(opts: AdapterConformanceOptions): void {
+  const { adapter, fixturesDir } = opts;
+  const normalizeOptions = opts.normalizeOptions ?? DEFAULT_NORMALIZE_OPTIONS;
+  const registry = new AdapterRegistry([adapter]);
+  const served = ALL_FAMILIES.flatMap((family) => {
+    const support = adapter.capabilities[family];
+    return support ? [{ family, support }] : [];
+  });
+
+  describe(`adapter conformance: ${adapter.id}`, () => {
+    describe('identity and capabilities', () => {
+      it('has a kebab-case id', () => {
+        expect(adapter.id).toMatch(/^[a-z][a-z0-9-]*$/);
+      });
+
+      it('declares at least one family, each with task types, formats and positive limits', () => {
+        expect(served.length).toBeGreaterThan(0);
+        for (const { support } of served) {
+          expect(support.taskTypes.length).toBeGreaterThan(0);
+          expect(support.formats.length).toBeGreaterThan(0);
+          expect(Number.isInteger(support.maxImages) && support.maxImages >= 1).toBe(true);
+          expect(Number.isInteger(support.maxReferences) && support.maxReferences >= 0).toBe(true);
+          if (support.taskTypes.includes('image2image')) expect(support.maxReferences).toBeGreaterThanOrEqual(1);
+        }
+      });
+    });
+
+    describe('golden mappings (platform request -> exact upstream request)', () => {
+      it('has at least one golden case', () => {
+        expect(opts.goldens.length).toBeGreaterThan(0);
+      });
+      for (const golden of opts.goldens) {
+        it(golden.name, () => {
+          const plan = planSubmit({ body: golden.request }, registry, normalizeOptions, [adapter]);
+          expect(plan.built.request).toStrictEqual(golden.upstream);
+          if (golden.warnings) {
+            expect([...plan.intent.warnings, ...plan.built.warnings].map((w) => ({ code: w.code, param: w.param }))).toStrictEqual(golden.warnings);
+          }
+          if (golden.metadata) expect(plan.built.metadata).toStrictEqual(golden.metadata);
+        });
+      }
+    });
+
+    describe('buildSubmit is pure and loses nothing', () => {
+      for (const { family, support } of served) {
+        for (const taskType of support.taskTypes) {
+          const intent = servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(Math.min(2, support.maxReferences)) : [] });
+
+          it(`${family} ${taskType}: same output twice, intent untouched, JSON-safe body`, () => {
+            const frozen = deepFreeze(structuredClone(intent));
+            const first = adapter.buildSubmit(frozen);
+            const second = adapter.buildSubmit(frozen);
+            expect(second).toStrictEqual(first);
+            expect(frozen).toStrictEqual(intent);
+            expect(JSON.parse(JSON.stringify(first.request.body ?? null))).toStrictEqual(first.request.body ?? null);
+            expect(['POST', 'PUT']).toContain(first.request.method);
+          });
+
+          it(`${family} ${taskType}: prompt and every reference are sent`, () => {
+            const { request } = adapter.buildSubmit(intent);
+            expect(deepContains(request.body, PROMPT)).toBe(true);
+            for (const ref of intent.references) expect(deepContains(request.body, ref.url)).toBe(true);
+          });
+
+          it(`${family} ${taskType}: a seed is sent or warned about, never dropped silently`, () => {
+            const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, seed: SEED }));
+            const sent = deepContains(built.request.body, SEED);
+            const warned = built.warnings.some((w) => w.param === 'seed');
+            expect(sent !== warned).toBe(true);
+          });
+
+          if (intent.quality !== undefined) {
+            it(`${family} ${taskType}: quality is sent or warned about`, () => {
+              const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, quality: 'low' }));
+              expect(deepContains(built.request.body, 'low') || built.warnings.some((w) => w.param === 'quality')).toBe(true);
+            });
+          }
+        }
+      }
+    });
+
+    describe('capabilities are honoured: refused intents are never built', () => {
+      for (const { why, intent } of refusedIntents(adapter)) {
+        it(`refuses ${why}`, () => {
+          expect(whyNotServed(adapter.capabilities, intent)).toEqual(expect.any(String));
+          const build = jest.spyOn(adapter, 'buildSubmit');
+          try {
+            expect(() => registry.pick(intent)).toThrow(expect.objectContaining({ code: 'model_unavailable' }));
+            expect(build).not.toHaveBeenCalled();
+          } finally {
+            build.mockRestore();
+          }
+        });
+      }
+      for (const refusal of opts.refusals ?? []) {
+        it(`refuses ${refusal.name}`, () => {
+          const build = jest.spyOn(adapter, 'buildSubmit');
+          try {
+            expect(() => planSubmit({ body: refusal.request }, registry, normalizeOptions, [adapter])).toThrow(expect.objectContaining({ code: 'model_unavailable' }));
+            expect(build).not.toHaveBeenCalled();
+          } finally {
+            build.mockRestore();
+          }
+        });
+      }
+    });
+
+    describe('unsupported fields produce warnings', () => {
+      for (const c of opts.warningCases ?? []) {
+        it(c.name, () => {
+          const plan = planSubmit({ body: c.request }, registry, normalizeOptions, [adapter]);
+          expect(plan.built.warnings).toContainEqual(expect.objectContaining({ code: c.warning.code, param: c.warning.param }));
+          for (const w of plan.built.warnings) expect(w.message.length).toBeGreaterThan(0);
+        });
+      }
+    });
+
+    describe('submit responses', () => {
+      for (const f of opts.submitFixtures) {
+        it(`${f.file} -> upstream handle`, () => {
+          const ref = adapter.parseSubmit({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) });
+          expect(ref).toStrictEqual(f.expected);
+          for (const v of Object.values(ref)) expect(typeof v).toBe('string');
+        });
+      }
+    });
+
+    describe('poll responses -> platform task', () => {
+      it('has fixtures for success and failure', () => {
+        const statuses = opts.pollFixtures.flatMap((f) => ('follow' in f.expected ? [] : [f.expected.status]));
+        expect(statuses).toContain('succeeded');
+        expect(statuses).toContain('failed');
+      });
+      it('builds its first poll request from the handle alone', () => {
+        const request = adapter.buildPoll(opts.ref);
+        expect(request.method).toBe('GET');
+        expect(request.path.length).toBeGreaterThan(0);
+      });
+      for (const f of opts.pollFixtures) {
+        it(`${f.file}${f.httpStatus ? ` (HTTP ${f.httpStatus})` : ''} -> ${'follow' in f.expected ? 'follow-up request' : f.expected.status}`, () => {
+          const outcome = adapter.parsePoll({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) }, opts.ref);
+          if ('follow' in f.expected) {
+            expect(outcome).toStrictEqual({ kind: 'follow', request: f.expected.follow });
+            return;
+          }
+          if (outcome.kind !== 'state') throw new Error(`expected a state, got a follow-up request to ${outcome.request.path}`);
+          const { state } = outcome;
+          if (state.progress !== undefined) expect(state.progress >= 0 && state.progress <= 100).toBe(true);
+          if (state.status === 'succeeded') expect(state.images.length).toBeGreaterThan(0);
+          if (state.status === 'failed') expect(state.error?.message).toEqual(expect.any(String));
+          expect(taskFields(state, 'text2image')).toStrictEqual(f.expected);
+        });
+      }
+    });
+
+    describe('malformed upstream bodies are upstream_error, never a guess', () => {
+      it('has at least one malformed fixture', () => {
+        expect(opts.malformedFixtures.length).toBeGreaterThan(0);
+      });
+      for (const f of opts.malformedFixtures) {
+        it(`${f.operation}: ${f.file}`, () => {
+          const response = { status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) };
+          expectUpstreamError(() => (f.operation === 'submit' ? adapter.parseSubmit(response) : adapter.parsePoll(response, opts.ref)));
+        });
+      }
+      for (const body of [null, 'not json', 42, [], {}]) {
+        it(`poll body ${JSON.stringify(body)}`, () => {
+          expectUpstreamError(() => adapter.parsePoll({ status: 200, body }, opts.ref));
+        });
+      }
+      it('submit body {}', () => {
+        expectUpstreamError(() => adapter.parseSubmit({ status: 200, body: {} }));
+      });
+    });
+
+    describe('secrets', () => {
+      it('puts the key in a header value only', () => {
+        const headers = adapter.authHeaders(SECRET);
+        const entries = Object.entries(headers);
+        expect(entries.length).toBeGreaterThan(0);
+        expect(entries.some(([, v]) => v.includes(SECRET))).toBe(true);
+        for (const [name] of entries) expect(name).not.toContain(SECRET);
+        const first = served[0];
+        if (first) expect(JSON.stringify(adapter.buildSubmit(servedIntent(first.family, first.support)))).not.toContain(SECRET);
+        expect(JSON.stringify(adapter.buildPoll(opts.ref))).not.toContain(SECRET);
+      });
+
+      const describeError = adapter.describeError?.bind(adapter);
+      if (describeError) {
+        it('describeError reads any body without throwing', () => {
+          for (const body of [undefined, null, 'text', 42, [], {}, { detail: [] }, { error: null }]) {
+            const text = describeError(body);
+            expect(text === undefined || typeof text === 'string').toBe(true);
+          }
+        });
+      }
+    });
+  });
+}

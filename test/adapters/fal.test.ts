@@ -1,0 +1,269 @@
+/**
+ * The fal adapter: the shared conformance suite with fal's fixtures, plus fal-specific checks: the exact
+ * outbound body for every family and task type, every status fixture, and the COMPLETED -> follow -> result flow.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FalAdapter } from '../../adapters/fal/fal-adapter';
+import { FAL_DEFAULT_BASE_URL } from '../../adapters/fal/fal-api';
+import { runAdapterConformance } from '../../src/adapter/conformance';
+import type { PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef } from '../../src/adapter/contract';
+import { normalizePlatformRequest } from '../../src/intent/normalize';
+import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
+
+const DIR = join(__dirname, '../../fixtures/fal');
+const REQUEST_ID = '8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01';
+const QUEUE = `${FAL_DEFAULT_BASE_URL}/fal-ai/nano-banana/requests/${REQUEST_ID}`;
+const REF: UpstreamTaskRef = { id: REQUEST_ID, statusUrl: `${QUEUE}/status`, responseUrl: QUEUE };
+const RESULT_FOLLOW: UpstreamRequest = { method: 'GET', path: QUEUE, acceptStatuses: [400, 422, 500] };
+const REF_A = 'https://images.example.com/in/a.png';
+const REF_B = 'https://images.example.com/in/b.jpg';
+const CONTENT_POLICY =
+  'fal could not generate the image (HTTP 422): prompt: The content could not be processed because it contained material flagged by a content checker.';
+
+function fixture(file: string): unknown {
+  return JSON.parse(readFileSync(join(DIR, file), 'utf8')) as unknown;
+}
+
+runAdapterConformance({
+  adapter: new FalAdapter(),
+  fixturesDir: DIR,
+  ref: REF,
+  goldens: [
+    {
+      name: 'NanoBanana text2image -> fal-ai/nano-banana',
+      request: { model: 'NanoBanana', prompt: 'a cat', n: 2, output_format: 'jpeg', aspect_ratio: '16:9', seed: 7 },
+      upstream: { method: 'POST', path: '/fal-ai/nano-banana', body: { prompt: 'a cat', num_images: 2, output_format: 'jpeg', aspect_ratio: '16:9', seed: 7 } },
+      warnings: [],
+    },
+    {
+      name: 'NanoBanana image2image -> fal-ai/nano-banana/edit with image_urls',
+      request: { model: 'NanoBanana', prompt: 'make it blue', image: REF_A, images: [REF_B, REF_A] },
+      upstream: { method: 'POST', path: '/fal-ai/nano-banana/edit', body: { prompt: 'make it blue', image_urls: [REF_A, REF_B], num_images: 1, output_format: 'png' } },
+    },
+    {
+      name: 'NanoBanana2-0.5K text2image -> fal-ai/nano-banana-2 with resolution and an extreme ratio',
+      request: { model: 'NanoBanana2-0.5K', prompt: 'a banner', aspect_ratio: '8:1' },
+      upstream: { method: 'POST', path: '/fal-ai/nano-banana-2', body: { prompt: 'a banner', num_images: 1, output_format: 'png', aspect_ratio: '8:1', resolution: '0.5K' } },
+    },
+    {
+      name: 'NanoBanana2-4K image2image -> fal-ai/nano-banana-2/edit',
+      request: { model: 'NanoBanana2-4K', prompt: 'sharpen', task_type: 'image2image', images: [REF_A], n: 4, output_format: 'jpeg' },
+      upstream: { method: 'POST', path: '/fal-ai/nano-banana-2/edit', body: { prompt: 'sharpen', image_urls: [REF_A], num_images: 4, output_format: 'jpeg', resolution: '4K' } },
+    },
+    {
+      name: 'NanoBananaPro-2K text2image -> fal-ai/nano-banana-pro with aspect_ratio auto',
+      request: { model: 'NanoBananaPro-2K', prompt: 'a poster', aspect_ratio: 'auto', seed: 0 },
+      upstream: { method: 'POST', path: '/fal-ai/nano-banana-pro', body: { prompt: 'a poster', num_images: 1, output_format: 'png', aspect_ratio: 'auto', resolution: '2K', seed: 0 } },
+    },
+    {
+      name: 'NanoBananaPro-4K image2image -> fal-ai/nano-banana-pro/edit; size becomes aspect_ratio with a warning',
+      request: { model: 'NanoBananaPro-4K', prompt: 'restyle', image: REF_B, size: '1024x768' },
+      upstream: { method: 'POST', path: '/fal-ai/nano-banana-pro/edit', body: { prompt: 'restyle', image_urls: [REF_B], num_images: 1, output_format: 'png', aspect_ratio: '4:3', resolution: '4K' } },
+      warnings: [{ code: 'size_converted', param: 'size' }],
+    },
+    {
+      name: 'gpt-image-2 text2image -> openai/gpt-image-2 with a preset image_size and quality medium sent explicitly',
+      request: { model: 'gpt-image-2', prompt: 'a receipt', size: '1024x768' },
+      upstream: { method: 'POST', path: '/openai/gpt-image-2', body: { prompt: 'a receipt', num_images: 1, output_format: 'png', image_size: 'landscape_4_3', quality: 'medium' } },
+      warnings: [],
+      metadata: {},
+    },
+    {
+      name: 'gpt-image-2 1920x1080 -> 1920x1088 with a warning and requested/actual size in metadata',
+      request: { model: 'gpt-image-2', prompt: 'a wide shot', size: '1920x1080', quality: 'high', n: 3, output_format: 'webp' },
+      upstream: {
+        method: 'POST',
+        path: '/openai/gpt-image-2',
+        body: { prompt: 'a wide shot', num_images: 3, output_format: 'webp', image_size: { width: 1920, height: 1088 }, quality: 'high' },
+      },
+      warnings: [{ code: 'size_adjusted', param: 'size' }],
+      metadata: { requested_size: '1920x1080', actual_size: '1920x1088' },
+    },
+    {
+      name: 'gpt-image-2 image2image -> openai/gpt-image-2/edit with a custom image_size',
+      request: { model: 'gpt-image-2', prompt: 'add a hat', images: [REF_A, REF_B], size: '1536x1024', quality: 'low', n: 2, output_format: 'jpeg' },
+      upstream: {
+        method: 'POST',
+        path: '/openai/gpt-image-2/edit',
+        body: { prompt: 'add a hat', image_urls: [REF_A, REF_B], num_images: 2, output_format: 'jpeg', image_size: { width: 1536, height: 1024 }, quality: 'low' },
+      },
+    },
+  ],
+  submitFixtures: [{ file: 'submit.accepted.json', expected: REF }],
+  pollFixtures: [
+    { file: 'status.in-queue.json', expected: { status: 'queued', progress: '0%', result_url: null, error: null } },
+    { file: 'status.in-progress.json', expected: { status: 'processing', progress: '0%', result_url: null, error: null } },
+    { file: 'status.completed.json', expected: { follow: RESULT_FOLLOW } },
+    {
+      file: 'result.succeeded.json',
+      expected: {
+        status: 'succeeded',
+        progress: '100%',
+        result_url: 'https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png',
+        result_urls: ['https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png'],
+        error: null,
+      },
+    },
+    {
+      file: 'result.succeeded-multiple.json',
+      expected: {
+        status: 'succeeded',
+        progress: '100%',
+        result_url: 'https://v3.fal.media/files/koala/A1b2C3d4E5f6G7h8I9j0k_0.jpeg',
+        result_urls: [
+          'https://v3.fal.media/files/koala/A1b2C3d4E5f6G7h8I9j0k_0.jpeg',
+          'https://v3.fal.media/files/koala/L1m2N3o4P5q6R7s8T9u0v_1.jpeg',
+          'https://v3.fal.media/files/koala/W1x2Y3z4A5b6C7d8E9f0g_2.jpeg',
+        ],
+        error: null,
+      },
+    },
+    {
+      file: 'result.failed-422.json',
+      httpStatus: 422,
+      expected: { status: 'failed', progress: '100%', result_url: null, error: { code: 'content_policy_violation', message: CONTENT_POLICY } },
+    },
+    {
+      file: 'result.failed-500.json',
+      httpStatus: 500,
+      expected: {
+        status: 'failed',
+        progress: '100%',
+        result_url: null,
+        error: {
+          code: 'generation_failed',
+          message: 'fal could not generate the image (HTTP 500): Internal error while generating the image: the model backend returned no candidates.',
+        },
+      },
+    },
+  ],
+  malformedFixtures: [
+    { file: 'submit.malformed.json', operation: 'submit' },
+    { file: 'status.malformed.json', operation: 'poll' },
+    { file: 'result.malformed.json', operation: 'poll' },
+  ],
+  warningCases: [
+    {
+      name: 'a seed with gpt-image-2 (fal takes none) is not sent and is reported',
+      request: { model: 'gpt-image-2', prompt: 'a cat', size: '1024x1024', seed: 11 },
+      warning: { code: 'parameter_ignored', param: 'seed' },
+    },
+  ],
+  refusals: [
+    { name: 'NanoBananaPro-8K (fal has no 8K tier)', request: { model: 'NanoBananaPro-8K', prompt: 'a cat' } },
+    { name: 'gpt-image-2 with n = 5 (more than fal returns per call)', request: { model: 'gpt-image-2', prompt: 'a cat', size: '1024x1024', n: 5 } },
+  ],
+});
+
+describe('fal adapter specifics', () => {
+  const fal = new FalAdapter();
+
+  it('authenticates with "Authorization: Key <key>"', () => {
+    expect(fal.authHeaders('fal-key-123')).toStrictEqual({ Authorization: 'Key fal-key-123' });
+  });
+
+  it('polls the absolute status URL fal returned', () => {
+    expect(fal.buildPoll(REF)).toStrictEqual({ method: 'GET', path: `${QUEUE}/status` });
+  });
+
+  it('a handle without a status URL is refused, not guessed', () => {
+    expect(() => fal.buildPoll({ id: REQUEST_ID })).toThrow(expect.objectContaining({ code: 'upstream_error' }));
+  });
+
+  it('sends the input itself as the body, with no {model, input} wrapper and nothing beyond the mapped fields', () => {
+    const intent = normalizePlatformRequest({ body: { model: 'NanoBanana2-1K', prompt: 'p', quality: 'high' } });
+    const built = fal.buildSubmit(intent);
+    expect(built.request.body).toStrictEqual({ prompt: 'p', num_images: 1, output_format: 'png', resolution: '1K' });
+    expect(intent.warnings.map((w) => w.code)).toStrictEqual(['quality_ignored']);
+  });
+
+  it('COMPLETED without a stored response URL follows the one in the status body', () => {
+    const outcome = fal.parsePoll({ status: 200, body: fixture('status.completed.json') }, { id: REQUEST_ID, statusUrl: `${QUEUE}/status` });
+    expect(outcome).toStrictEqual({ kind: 'follow', request: RESULT_FOLLOW });
+  });
+
+  it('an unknown queue status counts as still running', () => {
+    const outcome = fal.parsePoll({ status: 200, body: { status: 'IN_RETRY' } }, REF);
+    expect(outcome).toStrictEqual({ kind: 'state', state: { status: 'processing', images: [] } });
+  });
+
+  it('a result with no image is a failed task, not a success', () => {
+    const outcome = fal.parsePoll({ status: 200, body: { images: [], description: 'I cannot draw that.' } }, REF);
+    expect(outcome).toStrictEqual({
+      kind: 'state',
+      state: { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } },
+    });
+  });
+
+  it('a 5xx result that is not fal-shaped is a retryable upstream error, not a failed task', () => {
+    let thrown: unknown;
+    try {
+      fal.parsePoll({ status: 500, body: '<html>Bad gateway</html>' }, REF);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(isBridgeError(thrown)).toBe(true);
+    expect((thrown as UpstreamError).code).toBe('upstream_error');
+    expect((thrown as UpstreamError).kind).toBe('server_error');
+    expect((thrown as UpstreamError).isRetryable).toBe(true);
+  });
+
+  it('describeError reads fal submit errors (string and pydantic detail)', () => {
+    expect(fal.describeError({ detail: 'Unauthorized: invalid key' })).toBe('Unauthorized: invalid key');
+    expect(fal.describeError({ detail: [{ loc: ['body', 'num_images'], msg: 'ensure this value is less than or equal to 4', type: 'value_error' }] })).toBe(
+      'num_images: ensure this value is less than or equal to 4',
+    );
+    expect(fal.describeError({ message: 'other shape' })).toBeUndefined();
+  });
+
+  /** Drives one poll the way the task service does: first request, then follow-ups until a state. */
+  function drivePoll(ref: UpstreamTaskRef, answer: (request: UpstreamRequest) => UpstreamResponse): { requests: UpstreamRequest[]; outcome: PollOutcome } {
+    const requests: UpstreamRequest[] = [];
+    let request = fal.buildPoll(ref);
+    for (;;) {
+      requests.push(request);
+      const outcome = fal.parsePoll(answer(request), ref);
+      if (outcome.kind === 'state') return { requests, outcome };
+      request = outcome.request;
+    }
+  }
+
+  it('submit -> COMPLETED -> follow -> result: succeeded with the result images', () => {
+    const ref = fal.parseSubmit({ status: 200, body: fixture('submit.accepted.json') });
+    const { requests, outcome } = drivePoll(ref, (req) =>
+      req.path.endsWith('/status') ? { status: 200, body: fixture('status.completed.json') } : { status: 200, body: fixture('result.succeeded-multiple.json') },
+    );
+    expect(requests).toStrictEqual([{ method: 'GET', path: `${QUEUE}/status` }, RESULT_FOLLOW]);
+    expect(outcome.kind === 'state' && outcome.state.status).toBe('succeeded');
+    expect(outcome.kind === 'state' && outcome.state.images.map((i) => i.url)).toStrictEqual([
+      'https://v3.fal.media/files/koala/A1b2C3d4E5f6G7h8I9j0k_0.jpeg',
+      'https://v3.fal.media/files/koala/L1m2N3o4P5q6R7s8T9u0v_1.jpeg',
+      'https://v3.fal.media/files/koala/W1x2Y3z4A5b6C7d8E9f0g_2.jpeg',
+    ]);
+  });
+
+  it('submit -> COMPLETED -> follow -> 422 result: failed with fal\'s reason', () => {
+    const ref = fal.parseSubmit({ status: 200, body: fixture('submit.accepted.json') });
+    const { requests, outcome } = drivePoll(ref, (req) =>
+      req.path.endsWith('/status') ? { status: 200, body: fixture('status.completed.json') } : { status: 422, body: fixture('result.failed-422.json') },
+    );
+    expect(requests).toHaveLength(2);
+    expect(outcome).toStrictEqual({
+      kind: 'state',
+      state: { status: 'failed', progress: 100, images: [], error: { code: 'content_policy_violation', message: CONTENT_POLICY } },
+    });
+  });
+
+  it('image details are kept for the result (content type and size)', () => {
+    const outcome = fal.parsePoll({ status: 200, body: fixture('result.succeeded.json') }, REF);
+    expect(outcome).toStrictEqual({
+      kind: 'state',
+      state: {
+        status: 'succeeded',
+        progress: 100,
+        images: [{ url: 'https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png', contentType: 'image/png', width: 1024, height: 1024 }],
+      },
+    });
+  });
+});
