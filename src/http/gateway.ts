@@ -1,0 +1,90 @@
+/**
+ * startGateway: the standalone server's life cycle. Starts the sandbox hub when no upstream is configured
+ * (and a development key when none is given), builds the container and the server, listens, and closes
+ * everything in order on `close()`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { DependencyContainer } from 'tsyringe';
+import type { AppConfig } from '../config/config';
+import { closeAppContainer, createAppContainer, type AppContainerOverrides } from '../di/container';
+import { LOGGER } from '../di/tokens';
+import { startSandboxHub, type SandboxHub, type SandboxTiming } from '../sandbox';
+import type { Logger } from '../tasks/ports';
+import { buildServer } from './server';
+
+/** Options of startGateway. */
+export interface StartGatewayOptions extends AppContainerOverrides {
+  /** Phase durations of the sandbox hub (sandbox mode only). */
+  readonly sandboxTiming?: SandboxTiming;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  /** The configuration actually used (with the sandbox channel and development key filled in). */
+  readonly config: AppConfig;
+  /** The application container. */
+  readonly container: DependencyContainer;
+  /** The fastify server. */
+  readonly server: FastifyInstance;
+  /** The sandbox hub, in sandbox mode. */
+  readonly sandbox?: SandboxHub;
+  /** The generated development key, in sandbox mode without GATEWAY_API_KEYS. */
+  readonly developmentKey?: string;
+  /** Stops accepting, finishes in-flight requests (up to the grace period), then closes store, clients and sandbox. */
+  close(): Promise<void>;
+}
+
+/** Starts the gateway described by `config`. */
+export async function startGateway(config: AppConfig, options: StartGatewayOptions = {}): Promise<Gateway> {
+  let effective = config;
+  let sandbox: SandboxHub | undefined;
+  let developmentKey: string | undefined;
+  if (config.sandbox) {
+    sandbox = await startSandboxHub({ ...(options.sandboxTiming ? { timing: options.sandboxTiming } : {}) });
+    effective = { ...effective, hub: { baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey } };
+    if (config.apiKeys.length === 0) {
+      developmentKey = `sk-dev-${randomBytes(18).toString('base64url')}`;
+      effective = { ...effective, apiKeys: [{ key: developmentKey, owner: 'developer', label: 'developer' }] };
+    }
+  }
+
+  let container: DependencyContainer | undefined;
+  try {
+    container = createAppContainer(effective, options);
+    const server = buildServer(container);
+    await server.listen({ port: effective.port, host: effective.host });
+    const address = server.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : effective.port;
+    const host = effective.host.includes(':') ? `[${effective.host}]` : effective.host;
+    const logger = container.resolve<Logger>(LOGGER);
+    const app = container;
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), effective.limits.shutdownGraceMs).unref());
+        const closed = await Promise.race([server.close().then(() => 'closed' as const), grace]);
+        if (closed === 'timeout') {
+          logger.warn({ grace_ms: effective.limits.shutdownGraceMs }, 'shutdown grace period over; closing remaining connections');
+          server.server.closeAllConnections();
+        }
+        await closeAppContainer(app);
+        await sandbox?.close();
+      })());
+    return {
+      url: `http://${host}:${port}`,
+      config: effective,
+      container,
+      server,
+      ...(sandbox ? { sandbox } : {}),
+      ...(developmentKey ? { developmentKey } : {}),
+      close,
+    };
+  } catch (err) {
+    if (container) await closeAppContainer(container).catch(() => undefined);
+    await sandbox?.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,133 @@
+import { loadConfig, parseGatewayKeys, ownerForKey, DEFAULT_LIMITS } from '../../src/config/config';
+
+function configError(fn: () => unknown): { name: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    return { name: (err as Error).name, message: (err as Error).message };
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const KEYS = 'sk-alpha-123:alice,sk-bravo-456';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and runs the sandbox when no upstream is configured', () => {
+    const config = loadConfig({});
+    expect(config).toStrictEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      apiKeys: [],
+      sandbox: true,
+      taskStore: 'memory',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisKeyPrefix: 'itb:',
+      logLevel: 'info',
+      limits: DEFAULT_LIMITS,
+      file: {},
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9090',
+      HOST: '0.0.0.0',
+      GATEWAY_API_KEYS: KEYS,
+      HUB_BASE_URL: 'https://hub.example.com/',
+      HUB_API_KEY: 'hub-secret',
+      TASK_STORE: 'redis',
+      REDIS_URL: 'redis://10.0.0.5:6380',
+      REDIS_KEY_PREFIX: 'gw:',
+      LOG_LEVEL: 'debug',
+      BODY_LIMIT_BYTES: '1000',
+      UPLOAD_LIMIT_BYTES: '500',
+      MAX_REFERENCE_IMAGES: '4',
+      MAX_PROMPT_LENGTH: '2000',
+      MAX_URL_LENGTH: '1000',
+      POLL_INTERVAL_MS: '2000',
+      TASK_DEADLINE_MS: '60000',
+      SHUTDOWN_GRACE_MS: '3000',
+    });
+    expect(config).toStrictEqual({
+      port: 9090,
+      host: '0.0.0.0',
+      apiKeys: [
+        { key: 'sk-alpha-123', owner: 'alice', label: 'alice' },
+        { key: 'sk-bravo-456', owner: ownerForKey('sk-bravo-456'), label: ownerForKey('sk-bravo-456') },
+      ],
+      hub: { baseUrl: 'https://hub.example.com', apiKey: 'hub-secret' },
+      sandbox: false,
+      taskStore: 'redis',
+      redisUrl: 'redis://10.0.0.5:6380',
+      redisKeyPrefix: 'gw:',
+      logLevel: 'debug',
+      limits: {
+        bodyBytes: 1000,
+        uploadBytes: 500,
+        maxReferences: 4,
+        maxPromptLength: 2000,
+        maxUrlLength: 1000,
+        pollIntervalMs: 2000,
+        taskDeadlineMs: 60000,
+        shutdownGraceMs: 3000,
+      },
+      file: {},
+    });
+  });
+
+  it('derives a stable owner that does not reveal the key', () => {
+    const owner = ownerForKey('sk-bravo-456');
+    expect(owner).toMatch(/^key_[0-9a-f]{12}$/);
+    expect(owner).not.toContain('bravo');
+    expect(parseGatewayKeys(' sk-bravo-456 ')).toStrictEqual([{ key: 'sk-bravo-456', owner, label: owner }]);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT must be a whole number; got "eighty".'],
+    [{ PORT: '70000' }, 'PORT must be 0-65535; got 70000.'],
+    [{ TASK_STORE: 'postgres' }, 'TASK_STORE must be memory or redis; got "postgres".'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud".'],
+    [{ HUB_BASE_URL: 'https://hub.example.com', GATEWAY_API_KEYS: KEYS }, 'HUB_API_KEY is required when HUB_BASE_URL is set.'],
+    [{ HUB_API_KEY: 'x' }, 'HUB_API_KEY is set but HUB_BASE_URL is not; set both, or neither for the sandbox hub.'],
+    [{ HUB_BASE_URL: 'ftp://hub', HUB_API_KEY: 'k', GATEWAY_API_KEYS: KEYS }, 'HUB_BASE_URL must use http: or https:; got ftp:.'],
+    [{ HUB_BASE_URL: 'not a url', HUB_API_KEY: 'k', GATEWAY_API_KEYS: KEYS }, 'HUB_BASE_URL is not a valid URL.'],
+    [
+      { HUB_BASE_URL: 'https://hub.example.com', HUB_API_KEY: 'k' },
+      'GATEWAY_API_KEYS is required when an upstream is configured (comma-separated "key" or "key:owner").',
+    ],
+    [{ GATEWAY_API_KEYS: 'short' }, 'GATEWAY_API_KEYS entry 1: the key must be at least 8 characters.'],
+    [{ GATEWAY_API_KEYS: 'sk-alpha-123,sk-alpha-123' }, 'GATEWAY_API_KEYS entry 2: the same key is listed twice.'],
+    [{ GATEWAY_API_KEYS: 'sk-alpha-123:bad owner' }, 'GATEWAY_API_KEYS entry 1: the owner must be 1-64 characters of A-Z a-z 0-9 . _ @ -.'],
+    [{ GATEWAY_API_KEYS: ' , ' }, 'GATEWAY_API_KEYS is set but lists no key.'],
+    [{ REDIS_URL: 'http://127.0.0.1' }, 'REDIS_URL must use redis: or rediss:; got http:.'],
+    [{ POLL_INTERVAL_MS: '0' }, 'POLL_INTERVAL_MS must be at least 1; got 0.'],
+    [{ UPLOAD_LIMIT_BYTES: '10MB' }, 'UPLOAD_LIMIT_BYTES must be a whole number; got "10MB".'],
+  ])('rejects %j with one clear line', (env, message) => {
+    const err = configError(() => loadConfig(env));
+    expect(err).toStrictEqual({ name: 'ConfigError', message });
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('never puts a key into an error message', () => {
+    const err = configError(() => loadConfig({ GATEWAY_API_KEYS: 'sk-alpha-123,has space-in-it' }));
+    expect(err.message).toBe('GATEWAY_API_KEYS entry 2: the key must not contain whitespace.');
+  });
+
+  describe('CONFIG_FILE', () => {
+    const reader = (files: Record<string, string>) => (path: string) => {
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      return text;
+    };
+
+    it('reports a missing file, bad JSON and unknown keys in one line', () => {
+      expect(configError(() => loadConfig({ CONFIG_FILE: '/x.json' }, { readFile: reader({}) })).message).toBe('CONFIG_FILE /x.json cannot be read (ENOENT).');
+      expect(configError(() => loadConfig({ CONFIG_FILE: '/x.json' }, { readFile: reader({ '/x.json': '{nope' }) })).message).toMatch(
+        /^CONFIG_FILE \/x\.json is not valid JSON: .+\.$/,
+      );
+      expect(configError(() => loadConfig({ CONFIG_FILE: '/x.json' }, { readFile: reader({ '/x.json': '{"chanels":[]}' }) })).message).toMatch(
+        /^CONFIG_FILE \/x\.json: \(root\): .*chanels.*\.$/,
+      );
+    });
+  });
+});
