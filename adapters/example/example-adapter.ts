@@ -1,0 +1,75 @@
+/**
+ * The example adapter for pixelforge, an IMAGINARY upstream: the smallest complete adapter, to copy.
+ * Pure functions only; the shared upstream client sends what these build and hands back what it got.
+ */
+import { injectable } from 'tsyringe';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter/contract';
+import { applyParamMap } from '../../src/adapter/param-map';
+import { describeZodProblem } from '../../src/adapter/upstream-schema';
+import type { ImageIntent, Warning } from '../../src/intent/intent';
+import { UpstreamError } from '../../src/platform/errors';
+import { EXAMPLE_PATHS, exampleAuthHeaders, exampleErrorSchema, exampleJobSchema, exampleSubmitResponseSchema, type ExampleJob } from './example-api';
+import { EXAMPLE_CAPABILITIES } from './example-models';
+import { exampleParamMap } from './example-param-map';
+
+@injectable()
+export class ExampleAdapter implements ImageAdapter {
+  readonly id = 'example';
+  readonly capabilities = EXAMPLE_CAPABILITIES;
+
+  authHeaders(apiKey: string): Record<string, string> {
+    return exampleAuthHeaders(apiKey);
+  }
+
+  buildSubmit(intent: ImageIntent): BuiltSubmit {
+    const warnings: Warning[] = [];
+    const metadata: Record<string, unknown> = {};
+    const body = applyParamMap(exampleParamMap, intent, warnings, metadata);
+    return { request: { method: 'POST', path: EXAMPLE_PATHS.submit, body }, warnings, metadata };
+  }
+
+  parseSubmit(response: UpstreamResponse): UpstreamTaskRef {
+    const parsed = exampleSubmitResponseSchema.safeParse(response.body);
+    if (!parsed.success) throw new UpstreamError('malformed', `pixelforge's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+    return { id: parsed.data.id };
+  }
+
+  buildPoll(ref: UpstreamTaskRef): UpstreamRequest {
+    return { method: 'GET', path: EXAMPLE_PATHS.job(ref.id) };
+  }
+
+  parsePoll(response: UpstreamResponse): PollOutcome {
+    const parsed = exampleJobSchema.safeParse(response.body);
+    if (!parsed.success) throw new UpstreamError('malformed', `pixelforge's job response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
+    return { kind: 'state', state: exampleJobToState(parsed.data) };
+  }
+
+  describeError(body: unknown): string | undefined {
+    const parsed = exampleErrorSchema.safeParse(body);
+    return parsed.success ? parsed.data.error.message : undefined;
+  }
+}
+
+/** pending -> queued, working -> processing, done -> succeeded (failed without files), error -> failed. */
+export function exampleJobToState(job: ExampleJob): UpstreamTaskState {
+  const progress = typeof job.percent === 'number' ? Math.min(100, Math.max(0, job.percent)) : undefined;
+  const withProgress = progress !== undefined ? { progress } : {};
+  switch (job.state) {
+    case 'pending':
+      return { status: 'queued', images: [], ...withProgress };
+    case 'done': {
+      const images = (job.files ?? []).map((f) => ({ url: f.href }));
+      if (images.length > 0) return { status: 'succeeded', progress: 100, images };
+      return { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } };
+    }
+    case 'error': {
+      const failure = job.failure;
+      const message = typeof failure === 'string' ? failure : failure?.message;
+      const code = typeof failure === 'object' && failure?.code ? failure.code : 'generation_failed';
+      return { status: 'failed', progress: 100, images: [], error: { code, message: message || 'pixelforge reported an error without a reason.' } };
+    }
+    default:
+      // 'working', and any state pixelforge adds later: still running.
+      return { status: 'processing', images: [], ...withProgress };
+  }
+}

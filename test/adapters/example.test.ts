@@ -1,0 +1,93 @@
+/**
+ * The example adapter (pixelforge, an imaginary upstream): the pattern a contributor copies. One call to the
+ * conformance kit with its fixtures, plus the few checks that are specific to it.
+ */
+import { join } from 'node:path';
+import { ExampleAdapter } from '../../adapters/example/example-adapter';
+import { runAdapterConformance } from '../../src/adapter/conformance';
+
+const DIR = join(__dirname, '../../fixtures/example');
+const FILES = 'https://files.pixelforge.example/job_01HZX3K9Q7';
+
+runAdapterConformance({
+  adapter: new ExampleAdapter(),
+  fixturesDir: DIR,
+  ref: { id: 'job_01HZX3K9Q7' },
+  goldens: [
+    {
+      name: 'NanoBanana with no aspect_ratio -> 1:1 at 1024x1024 on engine nb-flash',
+      request: { model: 'NanoBanana', prompt: 'a fox' },
+      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'nb-flash', text: 'a fox', count: 1, width: 1024, height: 1024, format: 'png' } },
+      warnings: [],
+    },
+    {
+      name: 'NanoBanana 16:9, two jpeg images -> 1344x768',
+      request: { model: 'NanoBanana', prompt: 'a fox', aspect_ratio: '16:9', n: 2, output_format: 'jpeg' },
+      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'nb-flash', text: 'a fox', count: 2, width: 1344, height: 768, format: 'jpeg' } },
+    },
+    {
+      name: 'gpt-image-2 quality high -> engine gi2-high with the exact size',
+      request: { model: 'gpt-image-2', prompt: 'a menu', size: '1536x1024', quality: 'high', n: 4 },
+      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'gi2-high', text: 'a menu', count: 4, width: 1536, height: 1024, format: 'png' } },
+      warnings: [],
+    },
+    {
+      name: 'gpt-image-2 without quality -> the platform default medium (engine gi2-medium)',
+      request: { model: 'gpt-image-2', prompt: 'a menu', size: '1920x1080' },
+      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'gi2-medium', text: 'a menu', count: 1, width: 1920, height: 1080, format: 'png' } },
+      metadata: {},
+    },
+  ],
+  submitFixtures: [{ file: 'submit.accepted.json', expected: { id: 'job_01HZX3K9Q7' } }],
+  pollFixtures: [
+    { file: 'poll.pending.json', expected: { status: 'queued', progress: '0%', result_url: null, error: null } },
+    { file: 'poll.working.json', expected: { status: 'processing', progress: '45%', result_url: null, error: null } },
+    {
+      file: 'poll.done.json',
+      expected: { status: 'succeeded', progress: '100%', result_url: `${FILES}/0.png`, result_urls: [`${FILES}/0.png`, `${FILES}/1.png`], error: null },
+    },
+    {
+      file: 'poll.done-no-files.json',
+      expected: { status: 'failed', progress: '100%', result_url: null, error: { code: 'no_output', message: 'The upstream finished without returning any image.' } },
+    },
+    {
+      file: 'poll.error.json',
+      expected: { status: 'failed', progress: '100%', result_url: null, error: { code: 'generation_failed', message: 'engine overloaded, job abandoned' } },
+    },
+  ],
+  malformedFixtures: [
+    { file: 'submit.malformed.json', operation: 'submit' },
+    { file: 'poll.malformed.json', operation: 'poll' },
+  ],
+  warningCases: [
+    { name: 'a seed (pixelforge takes none) is not sent and is reported', request: { model: 'NanoBanana', prompt: 'a fox', seed: 5 }, warning: { code: 'parameter_ignored', param: 'seed' } },
+  ],
+  refusals: [
+    { name: 'image2image (pixelforge is text2image only)', request: { model: 'NanoBanana', prompt: 'a fox', image: 'https://images.example.com/a.png' } },
+    { name: 'webp output', request: { model: 'NanoBanana', prompt: 'a fox', output_format: 'webp' } },
+    { name: 'NanoBanana with n = 3 (pixelforge makes at most 2)', request: { model: 'NanoBanana', prompt: 'a fox', n: 3 } },
+    { name: 'NanoBanana2-1K (family not served)', request: { model: 'NanoBanana2-1K', prompt: 'a fox' } },
+  ],
+});
+
+describe('example adapter specifics', () => {
+  const example = new ExampleAdapter();
+
+  it('authenticates with the X-Api-Key header', () => {
+    expect(example.authHeaders('pf-key')).toStrictEqual({ 'X-Api-Key': 'pf-key' });
+  });
+
+  it('encodes the job id into the poll path', () => {
+    expect(example.buildPoll({ id: 'job/1 2' })).toStrictEqual({ method: 'GET', path: '/v2/jobs/job%2F1%202' });
+  });
+
+  it('reads a structured failure code and message', () => {
+    const outcome = example.parsePoll({ status: 200, body: { state: 'error', failure: { code: 'nsfw_blocked', message: 'prompt blocked' } } });
+    expect(outcome).toStrictEqual({ kind: 'state', state: { status: 'failed', progress: 100, images: [], error: { code: 'nsfw_blocked', message: 'prompt blocked' } } });
+  });
+
+  it('describeError reads { error: { message } }', () => {
+    expect(example.describeError({ error: { message: 'count must be at most 2' } })).toBe('count must be at most 2');
+    expect(example.describeError({ detail: 'other' })).toBeUndefined();
+  });
+});
