@@ -194,7 +194,8 @@ export class AxiosUpstreamClient implements UpstreamClient {
       ...adapter.authHeaders(channel.apiKey),
     };
     const timeoutMs = operation === 'submit' ? this.opts.submitTimeoutMs : this.opts.pollTimeoutMs;
-    const secrets = [channel.apiKey, ...Object.values(adapter.authHeaders(channel.apiKey))];
+    // Header values derived from the key (e.g. Basic base64) are secrets too; ones that merely contain it are covered by the key.
+    const secrets = [channel.apiKey, ...Object.values(adapter.authHeaders(channel.apiKey)).filter((v) => !v.includes(channel.apiKey))];
 
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
