@@ -327,6 +327,15 @@ describe('sandbox hub: validation', () => {
     expect(res.data).toStrictEqual({ error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
   });
 
+  it('a body over 32 MiB is a 413 and creates no task', async () => {
+    const before = hub.stats().accepted;
+    const big = JSON.stringify({ model: 'nano-banana', input: { prompt: 'x'.repeat(33 * 1024 * 1024) } });
+    const res = await http.post(`${hub.baseUrl}/hub/v1/tasks`, big, { headers: { ...auth(hub), 'content-type': 'application/json' }, maxBodyLength: Infinity });
+    expect(res.status).toBe(413);
+    expect(res.data).toStrictEqual({ error: { code: 'payload_too_large', message: 'The request body is larger than 33554432 bytes.' } });
+    expect(hub.stats().accepted).toBe(before);
+  });
+
   it('unknown task ids are 404, unknown routes 404, wrong methods 405', async () => {
     const missing = await poll(hub, 'sbx_00000000000000000000000000000000');
     expect(missing.status).toBe(404);
