@@ -4,8 +4,12 @@
 import type { constructor } from 'tsyringe/dist/typings/types';
 import type { ImageAdapter } from '../src/adapter/contract';
 import { HubAdapter } from './hub/hub-adapter';
+import { FalAdapter } from './fal/fal-adapter';
+import { ExampleAdapter } from './example/example-adapter';
 
 /** Adapter classes, registered in this order under the ADAPTERS token by the composition root. */
 export const ADAPTER_CLASSES: ReadonlyArray<constructor<ImageAdapter>> = [
   HubAdapter,
+  FalAdapter,
+  ExampleAdapter,
 ];
