@@ -57,8 +57,14 @@ describe('golden platform -> hub cases', () => {
 
   test.each(cases)('%s', (name) => {
     const body = readJson(`${name}.request.json`);
-    const expected = readJson(`${name}.upstream.json`);
-    expect(plannedOutput(planSubmit({ body }, registry))).toStrictEqual(expected);
+    const expected = readJson(`${name}.upstream.json`) as { adapter: string };
+    // Each golden file names the adapter it is for, so cases of other adapters can live here too.
+    expect(plannedOutput(planSubmit({ body }, registry, undefined, [registry.get(expected.adapter)]))).toStrictEqual(expected);
+  });
+
+  test('with every adapter registered, the hub (registered first) is the one chosen', () => {
+    expect(registry.all()[0]?.id).toBe('hub');
+    expect(planSubmit({ body: { model: 'NanoBanana', prompt: 'p' } }, registry).adapter.id).toBe('hub');
   });
 });
 
