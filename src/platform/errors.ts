@@ -64,9 +64,8 @@ export class BridgeError extends Error {
 
   /** The wire envelope of this error. */
   toEnvelope(): ErrorEnvelope {
-    const env: ErrorEnvelope = { code: this.code, message: this.message, data: null };
-    if (this.param !== undefined) env.param = this.param;
-    return { ...env, data: null };
+    // Key order as documented: code, message, param?, data.
+    return { code: this.code, message: this.message, ...(this.param !== undefined ? { param: this.param } : {}), data: null };
   }
 }
 
