@@ -4,12 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import nock from 'nock';
 import { FalAdapter } from '../../adapters/fal/fal-adapter';
 import { FAL_DEFAULT_BASE_URL } from '../../adapters/fal/fal-api';
 import { runAdapterConformance } from '../../src/adapter/conformance';
 import type { PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef } from '../../src/adapter/contract';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
+import type { Channel } from '../../src/adapter/channels';
 import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
+import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
 
 const DIR = join(__dirname, '../../fixtures/fal');
 const REQUEST_ID = '8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01';
@@ -265,5 +268,63 @@ describe('fal adapter specifics', () => {
         images: [{ url: 'https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png', contentType: 'image/png', width: 1024, height: 1024 }],
       },
     });
+  });
+});
+
+describe('fal adapter over the wire (shared upstream client, nock)', () => {
+  const fal = new FalAdapter();
+  const client = new AxiosUpstreamClient();
+  const channel: Channel = { id: 'fal-test', adapterId: 'fal', baseUrl: FAL_DEFAULT_BASE_URL, apiKey: 'fal-secret-key', priority: 0, weight: 1 };
+  const statusPath = `/fal-ai/nano-banana/requests/${REQUEST_ID}/status`;
+  const resultPath = `/fal-ai/nano-banana/requests/${REQUEST_ID}`;
+
+  afterEach(() => {
+    nock.cleanAll();
+  });
+
+  afterAll(async () => {
+    await client.close();
+  });
+
+  /** Submit, then poll once (following as the adapter asks) through the real client. */
+  async function submitAndPoll(intentBody: Record<string, unknown>): Promise<PollOutcome> {
+    const built = fal.buildSubmit(normalizePlatformRequest({ body: intentBody }));
+    const ref = fal.parseSubmit(await client.send(channel, fal, built.request, 'submit'));
+    let request = fal.buildPoll(ref);
+    for (;;) {
+      const outcome = fal.parsePoll(await client.send(channel, fal, request, 'poll'), ref);
+      if (outcome.kind === 'state') return outcome;
+      request = outcome.request;
+    }
+  }
+
+  it('edit submit -> status COMPLETED -> result: succeeded; the key travels only as "Authorization: Key"', async () => {
+    const scope = nock(FAL_DEFAULT_BASE_URL, { reqheaders: { authorization: 'Key fal-secret-key' } })
+      .post('/fal-ai/nano-banana/edit', { prompt: 'make it blue', image_urls: [REF_A], num_images: 1, output_format: 'png' })
+      .reply(200, fixture('submit.accepted.json'))
+      .get(statusPath)
+      .reply(200, fixture('status.completed.json'))
+      .get(resultPath)
+      .reply(200, fixture('result.succeeded.json'));
+    const outcome = await submitAndPoll({ model: 'NanoBanana', prompt: 'make it blue', image: REF_A });
+    expect(outcome.kind === 'state' && outcome.state.status).toBe('succeeded');
+    expect(outcome.kind === 'state' && outcome.state.images.map((i) => i.url)).toStrictEqual(['https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png']);
+    scope.done();
+  });
+
+  it('a 422 result reaches the adapter (acceptStatuses) and becomes a failed task with fal\'s reason', async () => {
+    const scope = nock(FAL_DEFAULT_BASE_URL, { reqheaders: { authorization: 'Key fal-secret-key' } })
+      .post('/fal-ai/nano-banana', { prompt: 'a cat', num_images: 1, output_format: 'png' })
+      .reply(200, fixture('submit.accepted.json'))
+      .get(statusPath)
+      .reply(200, fixture('status.completed.json'))
+      .get(resultPath)
+      .reply(422, fixture('result.failed-422.json'));
+    const outcome = await submitAndPoll({ model: 'NanoBanana', prompt: 'a cat' });
+    expect(outcome).toStrictEqual({
+      kind: 'state',
+      state: { status: 'failed', progress: 100, images: [], error: { code: 'content_policy_violation', message: CONTENT_POLICY } },
+    });
+    scope.done();
   });
 });
