@@ -24,8 +24,8 @@ const REF_B = 'https://images.example.com/in/b.jpg';
 const CONTENT_POLICY =
   'fal could not generate the image (HTTP 422): prompt: The content could not be processed because it contained material flagged by a content checker.';
 
-function fixture(file: string): unknown {
-  return JSON.parse(readFileSync(join(DIR, file), 'utf8')) as unknown;
+function fixture(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Record<string, unknown>;
 }
 
 runAdapterConformance({
