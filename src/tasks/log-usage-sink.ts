@@ -1,0 +1,16 @@
+/**
+ * LogUsageSink: the default UsageSink. Writes one structured line per settled task, `{event: 'usage', ...}`
+ * at info, for a log pipeline to bill from. Embedders with a billing database register their own sink.
+ */
+import { inject, injectable } from 'tsyringe';
+import { LOGGER } from '../di/tokens';
+import type { Logger, UsageEvent, UsageSink } from './ports';
+
+@injectable()
+export class LogUsageSink implements UsageSink {
+  constructor(@inject(LOGGER) private readonly logger: Logger) {}
+
+  async record(event: UsageEvent): Promise<void> {
+    this.logger.info({ event: 'usage', ...event }, 'usage settled');
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * TaskService: the task API (design sections 5 and 6). Submit normalizes, routes and submits with
+ * failover across channels; query answers from the store and polls the upstream on demand, at most once
+ * per task per interval across all callers and instances; usage settles exactly once per task.
+ */
+import { inject, injectable } from 'tsyringe';
+import type { Channel, ChannelRouter } from '../adapter/channels';
+import type { ImageAdapter, UpstreamTaskState } from '../adapter/contract';
+import { AdapterRegistry } from '../adapter/registry';
+import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../di/tokens';
+import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
+import { BridgeError, isBridgeError, UpstreamError } from '../platform/errors';
+import type { RawSubmit } from '../platform/submit-request';
+import { isTerminal, type PlatformTask } from '../platform/task';
+import type { UpstreamClient } from '../upstream/upstream-client';
+import type { Clock, Logger, Metrics, Principal, Random, RequestContext, TaskApi, TaskStore, UsageEvent, UsageSink } from './ports';
+import { computeCost, DEFAULT_PRICES, type Prices } from './pricing';
+import { applyUpstreamState, toPlatformTask, type TaskRecord } from './task-record';
+
+/** Options of the task service. */
+export interface TaskServiceOptions {
+  /** Least time between two upstream polls of one task, across all callers and instances (default 1000 ms). */
+  readonly pollIntervalMs?: number;
+  /** A task not terminal this long after submit fails with upstream_timeout (default 15 min). */
+  readonly deadlineMs?: number;
+}
+
+/** Defaults of TaskServiceOptions. */
+export const DEFAULT_TASK_OPTIONS = { pollIntervalMs: 1000, deadlineMs: 15 * 60 * 1000 } as const;
+
+/** Random bytes in a task id: 128 bits. */
+const TASK_ID_BYTES = 16;
+/** What a task id looks like; anything else is not found without a store lookup. */
+const TASK_ID_PATTERN = /^task_[A-Za-z0-9_-]{22,64}$/;
+/** Follow-up requests a poll may chain (e.g. status -> result) before it is declared malformed. */
+const MAX_POLL_HOPS = 3;
+
+/** A new task id: `task_` + base64url of 128 random bits. */
+export function newTaskId(random: Random): string {
+  return `task_${random.bytes(TASK_ID_BYTES).toString('base64url')}`;
+}
+
+/**
+ * Whether a failed submit may go to the next channel without risking a second paid job: only when the
+ * upstream provably did not take it (connection refused, or it answered 429/5xx/auth failure). A timeout or
+ * a broken connection may hide an accepted job, so it is never sent again.
+ */
+function mayFailOver(err: UpstreamError): boolean {
+  if (err.kind === 'connection_refused') return true;
+  const answered = err.upstreamStatus !== undefined;
+  return answered && (err.kind === 'rate_limited' || err.kind === 'server_error' || err.kind === 'auth');
+}
+
+function taskNotFound(): BridgeError {
+  return new BridgeError('task_not_found', 'No task with this id exists for this API key. Check the task_id returned by the submit call.', 'task_id');
+}
+
+/** Upstream errors are recognised by shape, not class (see src/platform/errors.ts). */
+function isUpstreamError(err: unknown): err is UpstreamError {
+  return isBridgeError(err) && typeof (err as { kind?: unknown }).kind === 'string' && typeof (err as { isRetryable?: unknown }).isRetryable === 'boolean';
+}
+
+function errorFields(err: unknown): Record<string, unknown> {
+  if (isUpstreamError(err)) return { code: err.code, kind: err.kind, upstream_status: err.upstreamStatus, message: err.message };
+  if (isBridgeError(err)) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { message: String(err) };
+}
+
+@injectable()
+export class TaskService implements TaskApi {
+  private readonly pollIntervalMs: number;
+  private readonly deadlineMs: number;
+  private readonly prices: Prices;
+  /** In-flight refreshes by task id: concurrent queries of one task in this process share one poll. */
+  private readonly inFlight = new Map<string, Promise<TaskRecord>>();
+
+  constructor(
+    @inject(TASK_STORE) private readonly store: TaskStore,
+    @inject(USAGE_SINK) private readonly sink: UsageSink,
+    @inject(CHANNEL_ROUTER) private readonly router: ChannelRouter,
+    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
+    @inject(AdapterRegistry) private readonly registry: AdapterRegistry,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) private readonly random: Random,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(METRICS) private readonly metrics: Metrics,
+    @inject(NORMALIZE_OPTIONS) private readonly normalizeOptions: NormalizeOptions,
+    @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskServiceOptions,
+    @inject(PRICES, { isOptional: true }) prices?: Prices,
+  ) {
+    this.pollIntervalMs = options?.pollIntervalMs ?? DEFAULT_TASK_OPTIONS.pollIntervalMs;
+    this.deadlineMs = options?.deadlineMs ?? DEFAULT_TASK_OPTIONS.deadlineMs;
+    if (!(this.pollIntervalMs > 0) || !(this.deadlineMs > 0)) throw new RangeError('TaskService pollIntervalMs and deadlineMs must be positive');
+    this.prices = prices ?? DEFAULT_PRICES;
+  }
+
+  async submit(principal: Principal, raw: RawSubmit, ctx: RequestContext): Promise<PlatformTask> {
+    // Everything that can reject the request happens before any upstream call.
+    const intent = normalizePlatformRequest(raw, this.normalizeOptions);
+    const channels = this.router.candidates(intent);
+    const id = newTaskId(this.random);
+    const log = this.logger.child({ requestId: ctx.requestId, task_id: id });
+    let lastError: UpstreamError | undefined;
+
+    for (const channel of channels) {
+      const adapter = this.registry.get(channel.adapterId);
+      const built = adapter.buildSubmit(intent);
+      let ref;
+      try {
+        const response = await this.client.send(channel, adapter, built.request, 'submit');
+        ref = adapter.parseSubmit(response);
+      } catch (err) {
+        if (!isUpstreamError(err)) throw err;
+        if (err.isRetryable || err.kind === 'auth') this.router.reportFailure(channel.id);
+        lastError = err;
+        if (!mayFailOver(err)) {
+          log.warn({ channel: channel.id, model: intent.platformModel, error: errorFields(err) }, 'submit failed');
+          throw err;
+        }
+        log.warn({ channel: channel.id, model: intent.platformModel, error: errorFields(err) }, 'submit failed on this channel; trying the next one');
+        continue;
+      }
+      this.router.reportSuccess(channel.id);
+      const now = this.clock.now();
+      const record: TaskRecord = {
+        id,
+        owner: principal.owner,
+        channelId: channel.id,
+        adapterId: adapter.id,
+        upstreamRef: ref,
+        model: intent.platformModel,
+        family: intent.family,
+        taskType: intent.taskType,
+        billing: intent.billing,
+        status: 'queued',
+        progress: 0,
+        resultUrls: [],
+        error: null,
+        warnings: [...intent.warnings, ...built.warnings],
+        metadata: built.metadata,
+        createdAt: now,
+        updatedAt: now,
+        lastPolledAt: 0,
+        usageSettled: false,
+      };
+      try {
+        await this.store.create(record);
+      } catch (err) {
+        // The upstream has the job but we cannot remember it: say so loudly, with what is needed to find it.
+        log.error({ channel: channel.id, upstream_task_id: ref.id, error: errorFields(err) }, 'task accepted upstream but not stored');
+        throw new BridgeError('internal_error', 'The task could not be stored. Please retry later.');
+      }
+      log.info(
+        { event: 'task_submitted', owner: principal.owner, key: principal.keyLabel, channel: channel.id, model: record.model, upstream_task_id: ref.id, warnings: record.warnings },
+        'task submitted',
+      );
+      return toPlatformTask(record);
+    }
+    // candidates() never returns an empty list (it throws model_unavailable), so lastError is set here.
+    throw lastError ?? new BridgeError('upstream_unavailable', 'No upstream channel accepted the task.');
+  }
+
+  async get(principal: Principal, taskId: string, ctx: RequestContext): Promise<PlatformTask> {
+    if (!TASK_ID_PATTERN.test(taskId)) throw taskNotFound();
+    const record = await this.store.get(taskId);
+    // Unknown and foreign tasks answer alike: the answer never reveals that an id exists.
+    if (!record || record.owner !== principal.owner) throw taskNotFound();
+    const log = this.logger.child({ requestId: ctx.requestId, task_id: taskId });
+    if (isTerminal(record.status)) {
+      // Settled normally when it became terminal; this catches a crash between the update and the settlement.
+      if (!record.usageSettled) await this.settle(record, log);
+      return toPlatformTask(record);
+    }
+    return toPlatformTask(await this.refresh(record, log));
+  }
+
+  /** The freshest record this caller may have: polls when the interval has passed and this caller won the lease. */
+  private refresh(record: TaskRecord, log: Logger): Promise<TaskRecord> {
+    const running = this.inFlight.get(record.id);
+    if (running) return running;
+    const work = this.refreshOnce(record, log).finally(() => this.inFlight.delete(record.id));
+    this.inFlight.set(record.id, work);
+    return work;
+  }
+
+  private async refreshOnce(record: TaskRecord, log: Logger): Promise<TaskRecord> {
+    const now = this.clock.now();
+    const due = record.lastPolledAt === 0 || now - record.lastPolledAt >= this.pollIntervalMs;
+    if (due && (await this.store.tryAcquirePollLease(record.id, this.pollIntervalMs))) {
+      let state: UpstreamTaskState | undefined;
+      try {
+        state = await this.pollUpstream(record);
+      } catch (err) {
+        // A failed poll does not fail the query: the client gets the last known state and asks again.
+        log.warn({ event: 'poll_failed', channel: record.channelId, error: errorFields(err) }, 'upstream poll failed; answering the stored task');
+        if (isUpstreamError(err) && err.isRetryable) this.router.reportFailure(record.channelId);
+      }
+      if (state) return this.applyState(record, state, log);
+    }
+    if (this.clock.now() - record.createdAt >= this.deadlineMs) return this.expire(record, log);
+    return record;
+  }
+
+  /** One poll: the adapter's poll request, then its follow-ups, to an upstream-neutral state. */
+  private async pollUpstream(record: TaskRecord): Promise<UpstreamTaskState> {
+    const channel: Channel | undefined = this.router.byId(record.channelId);
+    if (!channel) throw new UpstreamError('not_found', `The channel "${record.channelId}" that runs this task is no longer configured.`);
+    const adapter: ImageAdapter = this.registry.get(record.adapterId);
+    let request = adapter.buildPoll(record.upstreamRef);
+    for (let hop = 0; ; hop += 1) {
+      const response = await this.client.send(channel, adapter, request, 'poll');
+      const outcome = adapter.parsePoll(response, record.upstreamRef);
+      if (outcome.kind === 'state') {
+        this.router.reportSuccess(channel.id);
+        return outcome.state;
+      }
+      if (hop >= MAX_POLL_HOPS) throw new UpstreamError('malformed', `The upstream asked for more than ${MAX_POLL_HOPS} follow-up requests to read one task.`);
+      request = outcome.request;
+    }
+  }
+
+  /** Applies a polled state to the current stored record (which may have moved on), stores it, settles if it ended. */
+  private async applyState(polled: TaskRecord, state: UpstreamTaskState, log: Logger): Promise<TaskRecord> {
+    const current = (await this.store.get(polled.id)) ?? polled;
+    if (isTerminal(current.status)) return current;
+    const now = this.clock.now();
+    const ended = applyUpstreamState(current, state, now);
+    if (!ended && now - current.createdAt >= this.deadlineMs) return this.expire(current, log);
+    await this.store.update(current);
+    if (!ended) return current;
+    return this.finish(current, log);
+  }
+
+  /** A task past its deadline fails with upstream_timeout (costs nothing). */
+  private async expire(record: TaskRecord, log: Logger): Promise<TaskRecord> {
+    const now = this.clock.now();
+    const minutes = Math.round(this.deadlineMs / 60_000);
+    applyUpstreamState(
+      record,
+      {
+        status: 'failed',
+        images: [],
+        error: { code: 'upstream_timeout', message: `The upstream did not finish the task within ${minutes} minute${minutes === 1 ? '' : 's'}.` },
+      },
+      now,
+    );
+    await this.store.update(record);
+    return this.finish(record, log);
+  }
+
+  /** After a terminal update: reads back the record that won (another instance may have ended it first), then settles. */
+  private async finish(written: TaskRecord, log: Logger): Promise<TaskRecord> {
+    const stored = (await this.store.get(written.id)) ?? written;
+    if (stored.status === written.status && stored.updatedAt === written.updatedAt) {
+      const status = stored.status as 'succeeded' | 'failed';
+      this.metrics.taskTerminal(stored.model, status);
+      log.info({ event: 'task_terminal', model: stored.model, status, result_count: stored.resultUrls.length, error: stored.error }, 'task finished');
+    }
+    if (!stored.usageSettled) await this.settle(stored, log);
+    return stored;
+  }
+
+  /** Settles usage if this caller wins the store's one-time claim. */
+  private async settle(record: TaskRecord, log: Logger): Promise<void> {
+    if (!(await this.store.claimSettlement(record.id))) return;
+    const status = record.status as 'succeeded' | 'failed';
+    const event: UsageEvent = {
+      task_id: record.id,
+      owner: record.owner,
+      model: record.model,
+      ...(record.billing.tier ? { tier: record.billing.tier } : {}),
+      ...(record.billing.quality ? { quality: record.billing.quality } : {}),
+      requested_n: record.billing.units,
+      result_count: record.resultUrls.length,
+      status,
+      cost: 0,
+      currency: this.prices.currency,
+      channel: record.channelId,
+    };
+    try {
+      event.cost = computeCost(this.prices, record, record.resultUrls.length, status);
+      await this.sink.record(event);
+    } catch (err) {
+      // The claim is taken, so no other caller will retry: this line is what reconciliation works from.
+      log.error({ event: 'usage_settlement_failed', usage: event, error: errorFields(err) }, 'usage could not be recorded');
+      return;
+    }
+    this.metrics.settlement(record.model, status, event.cost);
+    record.usageSettled = true;
+    await this.store.update(record);
+  }
+}
