@@ -5,6 +5,7 @@ import type { UpstreamTaskRef } from '../adapter/contract';
 import type { BillingInfo, Warning } from '../intent/intent';
 import type { Family, TaskType } from '../platform/catalog';
 import type { PlatformTask, TaskStatus } from '../platform/task';
+import { redactSecrets } from '../upstream/redact';
 
 /** Everything the bridge keeps about one task. Plain JSON: stores serialize it as is. */
 export interface TaskRecord {
@@ -67,14 +68,27 @@ export function toPlatformTask(record: TaskRecord): PlatformTask {
   };
 }
 
+/** Longest upstream failure text kept on a task. */
+const MAX_ERROR_MESSAGE = 1000;
+
+/**
+ * Upstream failure text reaches the platform task through a poll body, not through the upstream client's
+ * error path, so it is redacted here: the channel key (when given) literally, and credential shapes by pattern.
+ */
+function cleanUpstreamError(error: { code: string; message: string }, secrets: readonly string[]): { code: string; message: string } {
+  return { code: redactSecrets(error.code, secrets).slice(0, 100), message: redactSecrets(error.message.slice(0, MAX_ERROR_MESSAGE * 2), secrets).slice(0, MAX_ERROR_MESSAGE) };
+}
+
 /**
  * Applies an upstream state to a record: status moves forward only, progress never decreases and is
- * 100 only when terminal. Returns true when the record became terminal by this call.
+ * 100 only when terminal. Upstream error text is redacted (`secrets`: e.g. the channel's key). Returns
+ * true when the record became terminal by this call.
  */
 export function applyUpstreamState(
   record: TaskRecord,
   state: { status: TaskStatus; progress?: number; images: ReadonlyArray<{ url: string }>; error?: { code: string; message: string } },
   now: number,
+  secrets: readonly string[] = [],
 ): boolean {
   const wasTerminal = record.status === 'succeeded' || record.status === 'failed';
   if (wasTerminal) return false;
@@ -83,7 +97,7 @@ export function applyUpstreamState(
     record.status = state.status;
     record.progress = 100;
     record.resultUrls = state.status === 'succeeded' ? state.images.map((i) => i.url) : [];
-    record.error = state.status === 'failed' ? (state.error ?? { code: 'generation_failed', message: 'The upstream reported a failure without a reason.' }) : null;
+    record.error = state.status === 'failed' ? (state.error ? cleanUpstreamError(state.error, secrets) : { code: 'generation_failed', message: 'The upstream reported a failure without a reason.' }) : null;
     record.updatedAt = now;
     return true;
   }

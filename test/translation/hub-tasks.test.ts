@@ -279,6 +279,32 @@ describe('progress', () => {
   });
 });
 
+describe('upstream failure text is cleaned before it reaches the platform task', () => {
+  test('the channel key and credential-shaped strings are redacted from a failed poll', () => {
+    const record = freshRecord();
+    applyUpstreamState(
+      record,
+      stateOf({
+        status: 'failed',
+        ready: true,
+        error: { code: 'bad_request', message: 'Request by hubkey-7f3a9c2e1b failed: header Authorization: Bearer abcdef1234567890 and sk-proj-0123456789abcdef are not valid.' },
+      }),
+      CREATED + 1000,
+      ['hubkey-7f3a9c2e1b'],
+    );
+    expect(toPlatformTask(record).error).toStrictEqual({
+      code: 'bad_request',
+      message: 'Request by [redacted] failed: header Authorization: Bearer [redacted] and [redacted] are not valid.',
+    });
+  });
+
+  test('a huge upstream message is cut to 1000 characters', () => {
+    const record = freshRecord();
+    applyUpstreamState(record, stateOf({ status: 'failed', ready: true, error: { message: 'x'.repeat(50_000) } }), CREATED + 1000);
+    expect(toPlatformTask(record).error).toStrictEqual({ code: 'generation_failed', message: 'x'.repeat(1000) });
+  });
+});
+
 describe('warnings and adapter metadata reach the platform task', () => {
   test('a snapped gpt-image-2 size shows requested/actual size and the warning', () => {
     const warning = { code: 'size_adjusted', param: 'size', message: 'The upstream needs edges that are multiples of 16; size 1920x1080 was generated as 1920x1088.' };
