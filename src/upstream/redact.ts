@@ -13,12 +13,13 @@ const MIN_LITERAL_SECRET = 4;
 
 // A credential-ish field name: "key", "api_key", "x-api-key", "apiKey", "access_token", "client_secret", ...
 // Prefixes need a separator (or are a known word) so that "monkey" or "design" are not mistaken for one.
-const CREDENTIAL_WORD = String.raw`(?:[A-Za-z0-9]+[_.-])*(?:access|refresh|id|api|secret|private|client|session|auth)?[_.-]?(?:key|token|secret|password|passwd|credentials?|signature|sig|authorization)`;
+// Every repetition is bounded: an unbounded prefix makes text like "a-b.a-b.…" quadratic (ReDoS).
+const CREDENTIAL_WORD = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}(?:access|refresh|id|api|secret|private|client|session|auth)?[_.-]?(?:key|token|secret|password|passwd|credentials?|signature|sig|authorization)`;
 
 /** Each pattern with its replacement; order matters (specific shapes before the generic "word = value"). */
 const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   // Userinfo in URLs: https://user:pass@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+(?::[^\s/@]*)?@/gi, `$1${REDACTED}@`],
+  [/\b([a-z][a-z0-9+.-]{0,19}:\/\/)[^\s/@:]+(?::[^\s/@]*)?@/gi, `$1${REDACTED}@`],
   // Authorization schemes: "Bearer abc", "Key abc" (fal), "Basic abc", "Token abc".
   [/\b(Bearer|Basic|Key|Token)(\s+)[A-Za-z0-9._~+/=:-]{6,}/gi, `$1$2${REDACTED}`],
   // JWTs.

@@ -29,6 +29,16 @@ describe('redactSecrets', () => {
     for (const t of texts) expect(redactSecrets(t, ['k1'])).toBe(t);
   });
 
+  // These shapes made earlier versions of the patterns backtrack quadratically (64 KiB took ~30 s).
+  it.each([
+    ['a-b.', 'a-b.'.repeat(16 * 1024), 'a-b.'.repeat(16 * 1024)],
+    ['sk-', 'sk-'.repeat(20_000), '[redacted]'],
+    ['a.', 'a.'.repeat(32_000), 'a.'.repeat(32_000)],
+    ['x://a', 'x://a'.repeat(13_000), 'x://a'.repeat(13_000)],
+  ])('handles adversarial text (%s repeated)', (_name, text, expected) => {
+    expect(redactSecrets(text, ['sk-0123456789'])).toBe(expected);
+  });
+
   it('ignores secrets shorter than 4 characters and undefined ones', () => {
     expect(redactSecrets('a b c', ['a', undefined])).toBe('a b c');
   });
