@@ -24,7 +24,8 @@ export const HELP = `image-task-bridge — the platform image-task API in front 
 
 Usage:
   image-task-bridge [serve]             start the HTTP server (the default command)
-  image-task-bridge translate <file|->  print the upstream request a platform request becomes (no network)
+  image-task-bridge translate <file|-> [--adapter <id>]
+                                        print the intent and upstream request a platform request becomes (no network)
   image-task-bridge --help              this text
 
 serve reads its configuration from the environment (see README "Configuration"):
@@ -117,7 +118,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     }
     return serve(io);
   }
-  if (command === 'translate') return runTranslate(rest, io);
+  if (command === 'translate') return runTranslate([...rest], io);
   line(io.stderr, `image-task-bridge: unknown command "${command}". Commands: serve, translate. See --help.`);
   return 2;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors';
+import { parsePrices, type Prices } from '../tasks/pricing';
 import { configFileSchema, type ConfigFile } from './config-file';
 
 /** Log levels pino understands. */
@@ -65,8 +66,12 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Limits. */
   readonly limits: Limits;
-  /** Channels and prices from CONFIG_FILE (empty when there is no file). */
+  /** The price table (CONFIG_FILE `prices`, else the defaults). */
+  readonly prices: Prices;
+  /** The raw CONFIG_FILE content (empty when there is no file); channels are resolved by the composition root. */
   readonly file: ConfigFile;
+  /** The environment variables CONFIG_FILE channels name in `api_key_env` (their keys), and nothing else. */
+  readonly channelEnv: Readonly<Record<string, string | undefined>>;
   /** Path of the config file, when one was read. */
   readonly configFile?: string;
 }
@@ -216,6 +221,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     throw new ConfigError('HUB_API_KEY is set but HUB_BASE_URL is not; set both, or neither for the sandbox hub.');
   }
   const sandbox = hub === undefined && (file.channels?.length ?? 0) === 0;
+  const channelEnv: Record<string, string | undefined> = {};
+  for (const entry of file.channels ?? []) {
+    const name = typeof entry === 'object' && entry !== null ? (entry as { api_key_env?: unknown }).api_key_env : undefined;
+    if (typeof name === 'string' && Object.prototype.hasOwnProperty.call(env, name)) channelEnv[name] = env[name];
+  }
 
   const rawKeys = present(e.GATEWAY_API_KEYS);
   const apiKeys = rawKeys === undefined ? [] : parseGatewayKeys(rawKeys);
@@ -243,7 +253,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     redisKeyPrefix,
     logLevel: level as LogLevel,
     limits: limits as unknown as Limits,
+    prices: parsePrices(file.prices),
     file,
+    channelEnv,
     ...(configFile ? { configFile } : {}),
   };
 }

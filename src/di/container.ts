@@ -3,10 +3,45 @@
  * container, so every app instance and every test gets its own graph.
  */
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { ADAPTER_CLASSES } from '../../adapters';
 import { AdapterRegistry } from '../adapter/registry';
-import { ADAPTERS } from './tokens';
+import { channelsFromConfig } from '../adapter/channel-config';
+import type { Channel, ChannelRouter } from '../adapter/channels';
+import { WeightedChannelRouter } from '../adapter/router';
+import { ConfigError } from '../platform/errors';
+import type { AppConfig } from '../config/config';
+import { ApiKeyAuthenticator } from '../http/auth';
+import { asLoggerPort, createPinoLogger } from '../http/logger';
+import { PromMetrics } from '../http/metrics';
+import type { NormalizeOptions } from '../intent/normalize';
+import { LogUsageSink } from '../tasks/log-usage-sink';
+import { MemoryTaskStore } from '../tasks/memory-task-store';
+import type { Clock, Logger, Random, TaskStore } from '../tasks/ports';
+import { RedisTaskStore } from '../tasks/redis-task-store';
+import { TaskService, type TaskServiceOptions } from '../tasks/task-service';
+import { AxiosUpstreamClient } from '../upstream/axios-upstream-client';
+import type { UpstreamClient } from '../upstream/upstream-client';
+import {
+  ADAPTERS,
+  AUTHENTICATOR,
+  CHANNEL_ROUTER,
+  CHANNELS,
+  CLOCK,
+  CONFIG,
+  LOGGER,
+  METRICS,
+  NORMALIZE_OPTIONS,
+  PRICES,
+  RANDOM,
+  TASK_API,
+  TASK_OPTIONS,
+  TASK_STORE,
+  UPSTREAM_CLIENT,
+  USAGE_SINK,
+} from './tokens';
 
 /** Builds a container with every adapter registered under ADAPTERS and the registry. */
 export function createTranslationContainer(parent: DependencyContainer = rootContainer): DependencyContainer {
@@ -14,4 +49,116 @@ export function createTranslationContainer(parent: DependencyContainer = rootCon
   for (const cls of ADAPTER_CLASSES) c.register(ADAPTERS, { useClass: cls });
   c.register(AdapterRegistry, { useClass: AdapterRegistry });
   return c;
+}
+
+/** How an embedder changes the graph built by createAppContainer. */
+export interface AppContainerOverrides {
+  /** Parent container; tokens already registered there (or in it's parents) are kept. Default: the root. */
+  readonly parent?: DependencyContainer;
+  /** Registers the embedder's own implementations in the new child container before any default. */
+  readonly register?: (container: DependencyContainer) => void;
+  /** Where the default pino logger writes (default stdout). */
+  readonly logDestination?: DestinationStream;
+  /** Collect prom-client's process metrics (default true). */
+  readonly processMetrics?: boolean;
+}
+
+/** The Clock port on the system clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The Random port on node:crypto. */
+export const cryptoRandom: Random = {
+  bytes: (n) => randomBytes(n),
+  // 48 random bits give a float in [0, 1) with Math.random's granularity, from a CSPRNG.
+  float: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
+};
+
+/**
+ * The channels configured by `config`: the hub channel (`hub` from HUB_BASE_URL, or `sandbox`), then
+ * CONFIG_FILE's channels checked against the registered adapters. Throws ConfigError.
+ */
+export function appChannels(config: AppConfig, registry: AdapterRegistry): Channel[] {
+  const channels: Channel[] = [];
+  if (config.hub) {
+    channels.push({ id: config.sandbox ? 'sandbox' : 'hub', adapterId: 'hub', baseUrl: config.hub.baseUrl, apiKey: config.hub.apiKey, priority: 0, weight: 1 });
+  }
+  if (config.file.channels !== undefined) {
+    for (const channel of channelsFromConfig(config.file.channels, config.channelEnv, registry)) {
+      if (channels.some((c) => c.id === channel.id)) {
+        throw new ConfigError(`CONFIG_FILE channels: the id "${channel.id}" is taken by the channel HUB_BASE_URL configures; choose another id.`);
+      }
+      channels.push(channel);
+    }
+  }
+  return channels;
+}
+
+/** Resources created by createAppContainer, closed by closeAppContainer (embedder-supplied ones are theirs). */
+const owned = new WeakMap<DependencyContainer, Array<() => Promise<void>>>();
+
+/**
+ * Builds the application graph for `config` in a child container. Every registration is skipped when the
+ * token is already registered (by `overrides.register` or in `overrides.parent`): that is how embedders
+ * replace a port (TaskStore, UsageSink, Authenticator, Clock, Random, Logger, Metrics, TaskApi).
+ */
+export function createAppContainer(config: AppConfig, overrides: AppContainerOverrides = {}): DependencyContainer {
+  const c = (overrides.parent ?? rootContainer).createChildContainer();
+  overrides.register?.(c);
+  const closers: Array<() => Promise<void>> = [];
+  owned.set(c, closers);
+  const has = (token: InjectionToken<unknown>): boolean => c.isRegistered(token, true);
+  // Lazy singletons: nothing (a Redis connection, say) is created unless something resolves it.
+  const value = <T>(token: InjectionToken<T>, make: () => T): void => {
+    if (!has(token)) c.register(token, { useFactory: instanceCachingFactory<T>(() => make()) });
+  };
+
+  value(CONFIG, () => config);
+  value(LOGGER, (): Logger => asLoggerPort(createPinoLogger(config.logLevel, overrides.logDestination)));
+  value(CLOCK, () => systemClock);
+  value(RANDOM, () => cryptoRandom);
+  // The HTTP layer always reads its own metrics through the PromMetrics token; METRICS (the core's port)
+  // gets the same instance unless the embedder brings their own.
+  value(PromMetrics, () => new PromMetrics({ processMetrics: overrides.processMetrics ?? true }));
+  value<PromMetrics>(METRICS as InjectionToken<PromMetrics>, () => c.resolve(PromMetrics));
+
+  if (!has(ADAPTERS)) for (const cls of ADAPTER_CLASSES) c.register(ADAPTERS, { useClass: cls });
+  if (!has(AdapterRegistry)) c.register(AdapterRegistry, { useClass: AdapterRegistry });
+  value(CHANNELS, () => appChannels(config, c.resolve(AdapterRegistry)));
+  value<ChannelRouter>(CHANNEL_ROUTER, () => c.resolve(WeightedChannelRouter));
+  value<NormalizeOptions>(NORMALIZE_OPTIONS, () => ({
+    maxPromptLength: config.limits.maxPromptLength,
+    maxReferences: config.limits.maxReferences,
+    maxImageBytes: config.limits.uploadBytes,
+    maxUrlLength: config.limits.maxUrlLength,
+  }));
+
+  value<UpstreamClient>(UPSTREAM_CLIENT, () => {
+    const client = c.resolve(AxiosUpstreamClient);
+    closers.push(() => client.close());
+    return client;
+  });
+
+  value<TaskStore>(TASK_STORE, () => {
+    const store: TaskStore =
+      config.taskStore === 'redis'
+        ? new RedisTaskStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+        : new MemoryTaskStore(c.resolve<Clock>(CLOCK));
+    closers.push(() => store.close());
+    return store;
+  });
+
+  if (!has(USAGE_SINK)) c.register(USAGE_SINK, { useClass: LogUsageSink });
+  if (!has(AUTHENTICATOR)) c.register(AUTHENTICATOR, { useClass: ApiKeyAuthenticator });
+  value(PRICES, () => config.prices);
+  value<TaskServiceOptions>(TASK_OPTIONS, () => ({ pollIntervalMs: config.limits.pollIntervalMs, deadlineMs: config.limits.taskDeadlineMs }));
+  // One TaskService per container (useClass would build a new one, with its own coalescing map, per resolve).
+  value(TASK_API, () => c.resolve(TaskService));
+  return c;
+}
+
+/** Closes what createAppContainer created (task store, upstream client); embedder-supplied ports are left alone. */
+export async function closeAppContainer(c: DependencyContainer): Promise<void> {
+  const closers = owned.get(c) ?? [];
+  owned.delete(c);
+  for (const close of closers.reverse()) await close();
 }

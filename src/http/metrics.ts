@@ -92,12 +92,15 @@ export class PromMetrics implements Metrics {
 
   /**
    * Runs `fn` with an upstream-wait accumulator bound to its async context; every upstreamCall made
-   * inside it (however deep) adds to it. Returns fn's result and the seconds waited.
+   * inside it (however deep) adds to it. `report` gets the seconds waited, whether fn resolves or throws.
    */
-  async measureUpstreamWait<T>(fn: () => Promise<T>): Promise<{ value: T; upstreamSeconds: number }> {
+  async measureUpstreamWait<T>(fn: () => Promise<T>, report: (upstreamSeconds: number) => void): Promise<T> {
     const acc: UpstreamWait = { seconds: 0 };
-    const value = await this.wait.run(acc, fn);
-    return { value, upstreamSeconds: acc.seconds };
+    try {
+      return await this.wait.run(acc, fn);
+    } finally {
+      report(acc.seconds);
+    }
   }
 
   /** Records one finished HTTP request. */

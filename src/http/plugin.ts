@@ -140,7 +140,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
         duration_ms: Math.round(seconds * 1000 * 10) / 10,
         upstream_ms: Math.round(state.upstreamSeconds * 1000 * 10) / 10,
         ...(state.model !== '-' ? { model: state.model } : {}),
-        ...(state.principal ? { owner: state.principal.owner, key: state.principal.keyLabel } : {}),
+        ...(state.principal ? { key_label: state.principal.keyLabel } : {}),
         ...(state.errorCode ? { error_code: state.errorCode } : {}),
       };
       if (reply.statusCode >= 500) state.log.error(line, 'request failed');
@@ -185,8 +185,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       const idempotencyKey = idempotencyKeyOf(request);
       const ctx = { requestId: state.requestId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
       const principal = state.principal as Principal;
-      const { value: task, upstreamSeconds } = await metrics.measureUpstreamWait(() => tasks.submit(principal, raw, ctx));
-      state.upstreamSeconds = upstreamSeconds;
+      const task = await metrics.measureUpstreamWait(() => tasks.submit(principal, raw, ctx), (s) => (state.upstreamSeconds = s));
       reply.header('location', `${app.prefix}/v1/images/tasks/${task.task_id}`);
       return reply.code(201).send(task);
     });
@@ -196,8 +195,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       const taskId = request.params.task_id;
       if (!TASK_ID.test(taskId)) throw new BridgeError('task_not_found', `No task ${taskId.slice(0, 80)} exists for this API key.`, 'task_id');
       const principal = state.principal as Principal;
-      const { value: task, upstreamSeconds } = await metrics.measureUpstreamWait(() => tasks.get(principal, taskId, { requestId: state.requestId }));
-      state.upstreamSeconds = upstreamSeconds;
+      const task = await metrics.measureUpstreamWait(() => tasks.get(principal, taskId, { requestId: state.requestId }), (s) => (state.upstreamSeconds = s));
       return { code: 'success', message: '', data: task };
     });
 

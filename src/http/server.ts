@@ -16,7 +16,6 @@ export function buildServer(container: DependencyContainer): FastifyInstance {
   const app = Fastify({
     // The plugin logs one line per request through the Logger port; fastify's own request logs would double them.
     logger: false,
-    disableRequestLogging: true,
     bodyLimit: config.limits.bodyBytes,
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),

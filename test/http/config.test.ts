@@ -1,3 +1,4 @@
+import { DEFAULT_PRICES } from '../../src/tasks/pricing';
 import { loadConfig, parseGatewayKeys, ownerForKey, DEFAULT_LIMITS } from '../../src/config/config';
 
 function configError(fn: () => unknown): { name: string; message: string } {
@@ -24,7 +25,9 @@ describe('loadConfig', () => {
       redisKeyPrefix: 'itb:',
       logLevel: 'info',
       limits: DEFAULT_LIMITS,
+      prices: DEFAULT_PRICES,
       file: {},
+      channelEnv: {},
     });
   });
 
@@ -71,7 +74,9 @@ describe('loadConfig', () => {
         taskDeadlineMs: 60000,
         shutdownGraceMs: 3000,
       },
+      prices: DEFAULT_PRICES,
       file: {},
+      channelEnv: {},
     });
   });
 

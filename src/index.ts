@@ -1,0 +1,67 @@
+/**
+ * image-task-bridge, the library: everything an embedder needs to mount the platform API in its own
+ * server and plug in its own auth, storage, billing, clock and logging (README "Embedding").
+ */
+import 'reflect-metadata';
+
+// Composition root and tokens.
+export { createAppContainer, closeAppContainer, createTranslationContainer, appChannels, systemClock, cryptoRandom } from './di/container';
+export type { AppContainerOverrides } from './di/container';
+export * from './di/tokens';
+
+// Configuration.
+export { loadConfig, parseGatewayKeys, DEFAULT_LIMITS, LIMIT_VARIABLES, LOG_LEVELS } from './config/config';
+export type { AppConfig, GatewayKey, Limits, LogLevel, LoadConfigOptions } from './config/config';
+
+// HTTP: standalone server, fastify plugin, node:http/Express handler.
+export { buildServer, createRequestHandler } from './http/server';
+export type { BridgeRequestHandler } from './http/server';
+export { createBridgePlugin, SECURITY_HEADERS } from './http/plugin';
+export { startGateway } from './http/gateway';
+export type { Gateway, StartGatewayOptions } from './http/gateway';
+export { ApiKeyAuthenticator, bearerToken } from './http/auth';
+export { PromMetrics } from './http/metrics';
+export { createPinoLogger, REDACT_PATHS } from './http/logger';
+
+// Platform contract.
+export { BridgeError, ValidationError, ModelUnavailableError, UpstreamError, ConfigError, isBridgeError, ERROR_STATUS } from './platform/errors';
+export type { ErrorCode, ErrorEnvelope, UpstreamFailureKind } from './platform/errors';
+export { MODEL_CATALOG, MODEL_NAMES, findModel } from './platform/catalog';
+export type { CatalogModel, Family, OutputFormat, Quality, Resolution, TaskType } from './platform/catalog';
+export { submitRequestSchema, multipartFieldsToBody } from './platform/submit-request';
+export type { RawSubmit, SubmitRequest, Upload } from './platform/submit-request';
+export { platformTaskSchema, queryEnvelopeSchema, errorEnvelopeSchema, isTerminal } from './platform/task';
+export type { PlatformTask, QueryEnvelope, TaskStatus } from './platform/task';
+
+// Translation.
+export { normalizePlatformRequest, DEFAULT_NORMALIZE_OPTIONS } from './intent/normalize';
+export type { NormalizeOptions } from './intent/normalize';
+export type { ImageIntent, ImageRef, Warning, Geometry, BillingInfo } from './intent/intent';
+export { planSubmit } from './adapter/plan';
+export type { SubmitPlan } from './adapter/plan';
+export { AdapterRegistry } from './adapter/registry';
+export { applyParamMap } from './adapter/param-map';
+export type { ParamMap, ParamMapEntry } from './adapter/param-map';
+export type * from './adapter/contract';
+export type { Channel, ChannelRouter } from './adapter/channels';
+
+// Tasks: ports and their default implementations.
+export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, Clock, Random, Logger, Metrics, RequestContext, TaskApi } from './tasks/ports';
+export type { TaskRecord } from './tasks/task-record';
+export { TaskService } from './tasks/task-service';
+export type { TaskServiceOptions } from './tasks/task-service';
+export { MemoryTaskStore } from './tasks/memory-task-store';
+export { RedisTaskStore } from './tasks/redis-task-store';
+export type { RedisTaskStoreOptions } from './tasks/redis-task-store';
+export { LogUsageSink } from './tasks/log-usage-sink';
+export { DEFAULT_PRICES, parsePrices, computeCost } from './tasks/pricing';
+export type { Prices } from './tasks/pricing';
+
+// Upstream I/O.
+export { AxiosUpstreamClient } from './upstream/axios-upstream-client';
+export type { UpstreamClientOptions } from './upstream/axios-upstream-client';
+export type { UpstreamClient, UpstreamOperation } from './upstream/upstream-client';
+
+// Sandbox hub.
+export { startSandboxHub } from './sandbox';
+export type { SandboxHub, SandboxHubOptions } from './sandbox';
