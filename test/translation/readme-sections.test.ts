@@ -1,0 +1,48 @@
+/**
+ * The README's mapping and errors sections stay in step with the code: every error code with its HTTP
+ * status, every platform model, every gpt-image-2 size and every warning code the translation can raise.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODEL_NAMES } from '../../src/platform/catalog';
+import { ERROR_STATUS } from '../../src/platform/errors';
+import { GPT_IMAGE_2_SIZES } from '../../src/platform/gpt-image-2-sizes';
+
+const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+
+function section(name: string): string {
+  const start = README.indexOf(`<!-- section: ${name} -->`);
+  const end = README.indexOf('<!-- section: ', start + 1);
+  if (start < 0) throw new Error(`README has no section ${name}`);
+  return README.slice(start, end < 0 ? undefined : end);
+}
+
+test('every error code is documented with its HTTP status', () => {
+  const errors = section('errors');
+  const missing = Object.entries(ERROR_STATUS).filter(([code, status]) => !errors.includes(`| \`${code}\` | ${status} |`));
+  expect(missing).toStrictEqual([]);
+});
+
+test('every platform model and every gpt-image-2 size appears in the mapping section', () => {
+  const mapping = section('mapping');
+  const models = MODEL_NAMES.filter((m) => !mapping.includes(m.replace(/-(0\.5K|1K|2K|4K)$/, '')));
+  expect(models).toStrictEqual([]);
+  for (const tier of ['0.5K', '1K', '2K', '4K', '8K']) expect(mapping).toContain(tier);
+  const sizes = GPT_IMAGE_2_SIZES.map((s) => `${s.width}x${s.height}`).filter((s) => !mapping.includes(s));
+  expect(sizes).toStrictEqual([]);
+});
+
+test('every warning code the translation raises is in the warnings table', () => {
+  const mapping = section('mapping');
+  const fixtures = join(__dirname, '../../fixtures/platform');
+  const codes = ['duplicate_reference', 'size_converted', 'size_ignored', 'quality_ignored', 'size_adjusted', 'parameter_ignored'];
+  for (const code of codes) expect(mapping).toContain(`| \`${code}\` |`);
+  // The list above is complete for the golden cases: no fixture carries a warning code it lacks.
+  const seen = new Set<string>();
+  for (const f of readdirSync(fixtures)) {
+    if (!f.endsWith('.upstream.json')) continue;
+    const { warnings } = JSON.parse(readFileSync(join(fixtures, f), 'utf8')) as { warnings: Array<{ code: string }> };
+    for (const w of warnings) seen.add(w.code);
+  }
+  expect([...seen].filter((c) => !codes.includes(c))).toStrictEqual([]);
+});
