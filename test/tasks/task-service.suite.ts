@@ -9,8 +9,9 @@ import path from 'node:path';
 import nock from 'nock';
 import type { DependencyContainer } from 'tsyringe';
 import type { Channel } from '../../src/adapter/channels';
+import { WeightedChannelRouter } from '../../src/adapter/router';
 import { createTranslationContainer } from '../../src/di/container';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
+import { CHANNEL_ROUTER, CHANNELS as CHANNELS_TOKEN, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
 import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
 import type { BridgeError } from '../../src/platform/errors';
 import type { PlatformTask } from '../../src/platform/task';
@@ -115,7 +116,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
       unmatched.push(`${req.method ?? '?'} ${req.hostname ?? ''}${req.path ?? ''}`);
     };
 
-    async function instance(options: { submitTimeoutMs?: number; channels?: Channel[] } = {}): Promise<Instance> {
+    async function instance(options: { submitTimeoutMs?: number; channels?: Channel[]; weightedRouter?: boolean } = {}): Promise<Instance> {
       const store = await harness.open(clock);
       const sink = new RecordingSink();
       const metrics = new RecordingMetrics();
@@ -130,7 +131,6 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
       const container = createTranslationContainer();
       container.register(TASK_STORE, { useValue: store });
       container.register(USAGE_SINK, { useValue: sink });
-      container.register(CHANNEL_ROUTER, { useValue: router });
       container.register(UPSTREAM_CLIENT, { useValue: client });
       container.register(CLOCK, { useValue: clock });
       container.register(RANDOM, { useValue: random });
@@ -139,6 +139,12 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
       container.register(NORMALIZE_OPTIONS, { useValue: DEFAULT_NORMALIZE_OPTIONS });
       container.register(TASK_OPTIONS, { useValue: { pollIntervalMs: INTERVAL, deadlineMs: DEADLINE } });
       container.register(PRICES, { useValue: DEFAULT_PRICES });
+      if (options.weightedRouter) {
+        container.register(CHANNELS_TOKEN, { useValue: options.channels ?? CHANNELS });
+        container.register(CHANNEL_ROUTER, { useValue: container.resolve(WeightedChannelRouter) });
+      } else {
+        container.register(CHANNEL_ROUTER, { useValue: router });
+      }
       const made: Instance = { service: container.resolve(TaskService), store, sink, metrics, router, logger, client, container };
       instances.push(made);
       return made;
@@ -286,6 +292,17 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         expect((await a.service.get(ALICE, task.task_id, CTX)).progress).toBe('60%');
         poll.done();
         expect(unmatched).toStrictEqual([]);
+      });
+
+      test('failover with the real WeightedChannelRouter: the higher-priority channel answers 503, the other one runs the task', async () => {
+        const a = await instance({ weightedRouter: true });
+        const one = nock(HUB).post('/hub/v1/tasks').reply(503, { error: 'overloaded' });
+        const two = nock(HUB_B, { reqheaders: { authorization: `Bearer ${KEY_2}` } }).post('/hub/v1/tasks').reply(202, SUBMIT_ACCEPTED);
+        const task = await a.service.submit(ALICE, { body: NANO_REQUEST }, CTX);
+        one.done();
+        two.done();
+        expect(((await a.store.get(task.task_id)) as TaskRecord).channelId).toBe('hub-2');
+        expect(a.metrics.upstreamCalls.map((c) => `${c.channel} ${c.outcome}`)).toStrictEqual(['hub-1 server_error', 'hub-2 ok']);
       });
 
       test('failover also when channel 1 refuses the connection', async () => {
