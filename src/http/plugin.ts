@@ -12,6 +12,7 @@ import { BridgeError } from '../platform/errors';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { Authenticator, Logger, Principal, TaskApi, TaskStore } from '../tasks/ports';
 import { toBridgeError } from './http-errors';
+import { logContext } from './logger';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
 
@@ -126,13 +127,20 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     });
 
+    // Body parsing runs in the socket's async context, so the request context is bound right before the
+    // handler (callback style: the rest of the chain runs inside it).
+    app.addHook('preHandler', (request, _reply, done) => {
+      logContext.run({ request_id: request.bridge.requestId }, done);
+    });
+
     app.addHook('onResponse', async (request, reply) => {
       const state = request.bridge;
       if (!state) return;
       const route = request.routeOptions.url ?? 'unmatched';
       const seconds = reply.elapsedTime / 1000;
       metrics.httpRequest(route, request.method, state.model, reply.statusCode);
-      if (route.includes('/v1/')) metrics.bridgeOverhead(route, seconds - state.upstreamSeconds);
+      // Overhead is measured for requests that got past auth: what a paying client experiences.
+      if (state.principal) metrics.bridgeOverhead(route, seconds - state.upstreamSeconds);
       const line = {
         method: request.method,
         route,
