@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The installed command: runs the compiled CLI (build it with `npm run build`).
 'use strict';
+/* global setTimeout */
 const path = require('node:path');
 const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
 let mod;

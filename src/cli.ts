@@ -92,7 +92,12 @@ async function serve(io: CliIo): Promise<number> {
       stopping = true;
       line(io.stderr, `image-task-bridge: ${signal}: finishing in-flight requests, then stopping`);
       gateway.close().then(
-        () => resolve(0),
+        () => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          line(io.stderr, 'image-task-bridge: stopped');
+          resolve(0);
+        },
         (err: unknown) => {
           line(io.stderr, `image-task-bridge: error while stopping: ${(err as Error).message}`);
           resolve(1);

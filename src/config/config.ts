@@ -176,6 +176,8 @@ export function readConfigFile(path: string, read: (p: string) => string = (p) =
 export interface LoadConfigOptions {
   /** Reads a file (default fs.readFileSync utf8). */
   readonly readFile?: (path: string) => string;
+  /** False when the embedder registers its own Authenticator, so GATEWAY_API_KEYS may be empty (default true). */
+  readonly requireGatewayKeys?: boolean;
 }
 
 const envSchema = z.object({
@@ -230,7 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const rawKeys = present(e.GATEWAY_API_KEYS);
   const apiKeys = rawKeys === undefined ? [] : parseGatewayKeys(rawKeys);
   if (rawKeys !== undefined && apiKeys.length === 0) throw new ConfigError('GATEWAY_API_KEYS is set but lists no key.');
-  if (apiKeys.length === 0 && !sandbox) {
+  if (apiKeys.length === 0 && !sandbox && options.requireGatewayKeys !== false) {
     throw new ConfigError('GATEWAY_API_KEYS is required when an upstream is configured (comma-separated "key" or "key:owner").');
   }
 

@@ -153,6 +153,9 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   value<TaskServiceOptions>(TASK_OPTIONS, () => ({ pollIntervalMs: config.limits.pollIntervalMs, deadlineMs: config.limits.taskDeadlineMs }));
   // One TaskService per container (useClass would build a new one, with its own coalescing map, per resolve).
   value(TASK_API, () => c.resolve(TaskService));
+  // Channel problems are configuration errors: surface them now, as the ConfigError itself (tsyringe
+  // would wrap it in a "Cannot inject" error if it first happened inside a constructor injection).
+  c.resolve(CHANNELS);
   return c;
 }
 
