@@ -36,7 +36,7 @@ const CHANNELS: Channel[] = [
   { id: 'hub-2', adapterId: 'hub', baseUrl: HUB_B, apiKey: KEY_2, priority: 5, weight: 1 },
 ];
 /** Short enough that the Redis variant can let it pass in real time. */
-const INTERVAL = 100;
+const INTERVAL = 250;
 const DEADLINE = 15 * 60 * 1000;
 const ALICE: Principal = { owner: 'alice', keyLabel: 'key#1' };
 const BOB: Principal = { owner: 'bob', keyLabel: 'key#2' };
