@@ -13,7 +13,10 @@ export interface TaskStore {
   create(record: TaskRecord): Promise<void>;
   /** The record with this id, or undefined. */
   get(id: string): Promise<TaskRecord | undefined>;
-  /** Replaces a record (last writer wins; status/progress monotonicity is enforced by the task service). */
+  /**
+   * Replaces a record (last writer wins; progress monotonicity is enforced by the task service), except that a
+   * terminal record is final: a record with another status never replaces it (a slow poller cannot undo a result).
+   */
   update(record: TaskRecord): Promise<void>;
   /**
    * Takes the right to poll this task's upstream for `intervalMs`. True for exactly one caller per
