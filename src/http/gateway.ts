@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import { closeAppContainer, createAppContainer, type AppContainerOverrides } from '../di/container';
-import { LOGGER } from '../di/tokens';
+import type { Channel } from '../adapter/channels';
+import { CHANNELS, LOGGER } from '../di/tokens';
 import { startSandboxHub, type SandboxHub, type SandboxTiming } from '../sandbox';
 import type { Logger } from '../tasks/ports';
 import { buildServer } from './server';
@@ -60,6 +61,20 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
     const port = typeof address === 'object' && address !== null ? address.port : effective.port;
     const host = effective.host.includes(':') ? `[${effective.host}]` : effective.host;
     const logger = container.resolve<Logger>(LOGGER);
+    const channels = container.resolve<readonly Channel[]>(CHANNELS);
+    if (sandbox) {
+      logger.warn({ event: 'sandbox_mode', sandbox_url: sandbox.baseUrl, development_key: developmentKey !== undefined }, 'SANDBOX MODE: no upstream is configured; the built-in sandbox hub answers with placeholder images');
+    }
+    logger.info(
+      {
+        event: 'listening',
+        url: `http://${host}:${port}`,
+        channels: channels.map((ch) => ({ id: ch.id, adapter: ch.adapterId, priority: ch.priority, weight: ch.weight })),
+        task_store: effective.taskStore,
+        keys: effective.apiKeys.length,
+      },
+      'image-task-bridge listening',
+    );
     const app = container;
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
@@ -72,6 +87,7 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
         }
         await closeAppContainer(app);
         await sandbox?.close();
+        logger.info({ event: 'stopped' }, 'image-task-bridge stopped');
       })());
     return {
       url: `http://${host}:${port}`,

@@ -152,6 +152,8 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
         ...(state.errorCode ? { error_code: state.errorCode } : {}),
       };
       if (reply.statusCode >= 500) state.log.error(line, 'request failed');
+      // Probes and scrapes arrive every few seconds; at info they would drown the API traffic.
+      else if (!route.includes('/v1/') && reply.statusCode < 400) state.log.debug(line, 'request');
       else state.log.info(line, 'request');
     });
 
