@@ -80,7 +80,11 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
     const close = (): Promise<void> =>
       (closing ??= (async () => {
         const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), effective.limits.shutdownGraceMs).unref());
-        const closed = await Promise.race([server.close().then(() => 'closed' as const), grace]);
+        // node's close() drops only the keep-alive sockets idle at that moment; a socket whose request is
+        // still running becomes idle later and would hold close() open until its keep-alive timeout.
+        const sweeper = setInterval(() => server.server.closeIdleConnections(), 50);
+        sweeper.unref();
+        const closed = await Promise.race([server.close().then(() => 'closed' as const), grace]).finally(() => clearInterval(sweeper));
         if (closed === 'timeout') {
           logger.warn({ grace_ms: effective.limits.shutdownGraceMs }, 'shutdown grace period over; closing remaining connections');
           server.server.closeAllConnections();
