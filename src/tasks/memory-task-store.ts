@@ -3,7 +3,7 @@
  * holding the record as a JSON string (compact, and every `get` hands out a private copy), the poll lease
  * expiry and the settlement flag. Records expire `ttlMs` after creation, oldest first.
  */
-import type { Clock, TaskStore } from './ports';
+import type { Clock, IdempotencyEntry, IdempotencyReservation, TaskStore } from './ports';
 import { isTerminal } from '../platform/task';
 import type { TaskRecord } from './task-record';
 
@@ -29,8 +29,13 @@ interface Entry {
   settled: boolean;
 }
 
+/** Reserves between two sweeps of expired idempotency keys (their TTLs differ, so they are not in expiry order). */
+const IDEMPOTENCY_SWEEP_EVERY = 256;
+
 export class MemoryTaskStore implements TaskStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly idempotency = new Map<string, { entry: IdempotencyEntry; expiresAt: number }>();
+  private reservesSinceSweep = 0;
   private readonly ttlMs: number;
 
   constructor(
@@ -82,10 +87,45 @@ export class MemoryTaskStore implements TaskStore {
     return true;
   }
 
+  async reserveIdempotencyKey(key: string, entry: IdempotencyEntry, pendingTtlMs: number): Promise<IdempotencyReservation> {
+    const now = this.clock.now();
+    if ((this.reservesSinceSweep += 1) >= IDEMPOTENCY_SWEEP_EVERY) {
+      this.reservesSinceSweep = 0;
+      for (const [k, v] of this.idempotency) if (v.expiresAt <= now) this.idempotency.delete(k);
+    }
+    const current = this.liveKey(key, now);
+    if (current) return { outcome: 'exists', entry: { ...current } };
+    this.idempotency.set(key, { entry: { ...entry, state: 'pending' }, expiresAt: now + pendingTtlMs });
+    return { outcome: 'reserved' };
+  }
+
+  async completeIdempotencyKey(key: string, entry: IdempotencyEntry, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const current = this.liveKey(key, now);
+    if (current && !(current.state === 'pending' && current.taskId === entry.taskId)) return false;
+    this.idempotency.set(key, { entry: { ...entry, state: 'completed' }, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async releaseIdempotencyKey(key: string, taskId: string): Promise<void> {
+    const current = this.liveKey(key, this.clock.now());
+    if (current && current.state === 'pending' && current.taskId === taskId) this.idempotency.delete(key);
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.idempotency.clear();
+  }
+
+  private liveKey(key: string, now: number): IdempotencyEntry | undefined {
+    const held = this.idempotency.get(key);
+    if (held && held.expiresAt <= now) {
+      this.idempotency.delete(key);
+      return undefined;
+    }
+    return held?.entry;
   }
 
   /** Number of records held (for tests and metrics). */

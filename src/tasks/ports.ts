@@ -25,11 +25,41 @@ export interface TaskStore {
   tryAcquirePollLease(id: string, intervalMs: number): Promise<boolean>;
   /** Marks usage as settled; true only for the first caller ever (exactly-once settlement). */
   claimSettlement(id: string): Promise<boolean>;
+  /**
+   * Atomically reserves an idempotency key for one submit, across every instance sharing the store: when the key
+   * is free it is stored as `pending` (expiring after `pendingTtlMs`, so a crashed submit frees it) and the answer is
+   * `reserved`; otherwise the answer is the entry already there.
+   */
+  reserveIdempotencyKey(key: string, entry: IdempotencyEntry, pendingTtlMs: number): Promise<IdempotencyReservation>;
+  /**
+   * Marks the caller's pending reservation (same taskId) as completed, kept for `ttlMs`. False when the entry is
+   * now someone else's (the pending marker expired and another submit took the key).
+   */
+  completeIdempotencyKey(key: string, entry: IdempotencyEntry, ttlMs: number): Promise<boolean>;
+  /** Removes the caller's pending reservation (same taskId) after a failed submit; anything else is left alone. */
+  releaseIdempotencyKey(key: string, taskId: string): Promise<void>;
   /** Resolves when the store answers (readiness). */
   ping(): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }
+
+/** What an idempotency key stands for. */
+export interface IdempotencyEntry {
+  /** sha256 of the request (canonical JSON body + uploads): the same key with another body is a conflict. */
+  readonly fingerprint: string;
+  /** The task id the reserving submit will create (known before the upstream call). */
+  readonly taskId: string;
+  /** pending: the submit is running; completed: the task exists. */
+  readonly state: 'pending' | 'completed';
+}
+
+/** Answer of TaskStore.reserveIdempotencyKey. */
+export type IdempotencyReservation =
+  /** The caller holds the key and must complete or release it. */
+  | { readonly outcome: 'reserved' }
+  /** The key was already taken: here is its entry. */
+  | { readonly outcome: 'exists'; readonly entry: IdempotencyEntry };
 
 /** One usage record, emitted exactly once per task when it becomes terminal. */
 export interface UsageEvent {
@@ -114,6 +144,26 @@ export interface TaskApi {
   submit(principal: Principal, raw: import('../platform/submit-request').RawSubmit, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
   /** The owner's task (polling the upstream on demand); task_not_found for unknown or foreign ids. */
   get(principal: Principal, taskId: string, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
+}
+
+/** Why SubmitLimiter.admit refused a submit. */
+export type AdmissionRefusal = 'rate' | 'open_tasks';
+
+/** Answer of SubmitLimiter.admit. */
+export type Admission =
+  /** The submit may go ahead; it now holds an open-task slot. */
+  | { readonly admitted: true }
+  /** Refused: `reason`, the configured `limit`, and when trying again makes sense. */
+  | { readonly admitted: false; readonly reason: AdmissionRefusal; readonly limit: number; readonly retryAfterMs: number };
+
+/** Per-owner abuse limits on submits (rate and open tasks), shared by every instance of a deployment. */
+export interface SubmitLimiter {
+  /** Takes one token from the owner's bucket and an open-task slot for `taskId`: both, or neither. */
+  admit(owner: string, taskId: string): Promise<Admission>;
+  /** Frees the open-task slot of `taskId` (its submit failed, or the task reached a terminal status); idempotent. */
+  release(owner: string, taskId: string): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
 }
 
 /** Metrics the core records; the HTTP layer provides a prom-client implementation. */

@@ -4,12 +4,14 @@
  * Keys (prefix configurable, default `itb:`):
  * - `${prefix}task:${id}`    the record as one JSON string, expiring `ttlMs` after creation (default 7 days);
  * - `${prefix}lease:${id}`   the poll lease, `SET ... PX interval NX`: one holder per interval across instances;
- * - `${prefix}settled:${id}` the settlement claim, `SET ... NX`: exactly one instance ever wins.
+ * - `${prefix}settled:${id}` the settlement claim, `SET ... NX`: exactly one instance ever wins;
+ * - `${prefix}idem:${key}`   an idempotency key's entry (JSON), pending then completed, changed only by Lua
+ *                            scripts so that reserve/complete/release are atomic across instances.
  * Leases expire on the Redis server's clock, so instances with skewed clocks still agree.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_TASK_TTL_MS } from './memory-task-store';
-import type { TaskStore } from './ports';
+import type { IdempotencyEntry, IdempotencyReservation, TaskStore } from './ports';
 import type { TaskRecord } from './task-record';
 
 /** Options of the Redis store. */
@@ -47,7 +49,47 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
 `;
 
-type WithUpdate = Redis & { itbTaskUpdate(key: string, json: string, status: string, ttlMs: string): Promise<number> };
+/** Stores the pending entry unless the key is taken; answers the current entry, or nil when reserved. */
+const IDEM_RESERVE_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur then return cur end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`;
+
+/** Completes the key when it is free or still pending for the same task id (ARGV[2]). */
+const IDEM_COMPLETE_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, e = pcall(cjson.decode, cur)
+  if not (ok and type(e) == 'table' and e.state == 'pending' and e.taskId == ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+`;
+
+/** Deletes the key only while it is pending for the same task id (ARGV[1]). */
+const IDEM_RELEASE_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, e = pcall(cjson.decode, cur)
+if ok and type(e) == 'table' and e.state == 'pending' and e.taskId == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
+type WithUpdate = Redis & {
+  itbTaskUpdate(key: string, json: string, status: string, ttlMs: string): Promise<number>;
+  itbIdemReserve(key: string, json: string, pendingTtlMs: string): Promise<string | null>;
+  itbIdemComplete(key: string, json: string, taskId: string, ttlMs: string): Promise<number>;
+  itbIdemRelease(key: string, taskId: string): Promise<number>;
+};
+
+function positiveMs(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms)));
+}
 
 export class RedisTaskStore implements TaskStore {
   private readonly redis: WithUpdate;
@@ -59,6 +101,9 @@ export class RedisTaskStore implements TaskStore {
     this.ownsClient = options.client === undefined;
     const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, ...options.redisOptions });
     client.defineCommand('itbTaskUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+    client.defineCommand('itbIdemReserve', { numberOfKeys: 1, lua: IDEM_RESERVE_SCRIPT });
+    client.defineCommand('itbIdemComplete', { numberOfKeys: 1, lua: IDEM_COMPLETE_SCRIPT });
+    client.defineCommand('itbIdemRelease', { numberOfKeys: 1, lua: IDEM_RELEASE_SCRIPT });
     this.redis = client as WithUpdate;
     this.prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
     this.ttlMs = options.ttlMs ?? DEFAULT_TASK_TTL_MS;
@@ -88,6 +133,22 @@ export class RedisTaskStore implements TaskStore {
     return (await this.redis.set(`${this.prefix}settled:${id}`, '1', 'PX', this.ttlMs, 'NX')) === 'OK';
   }
 
+  async reserveIdempotencyKey(key: string, entry: IdempotencyEntry, pendingTtlMs: number): Promise<IdempotencyReservation> {
+    const pending: IdempotencyEntry = { ...entry, state: 'pending' };
+    const current = await this.redis.itbIdemReserve(this.idemKey(key), JSON.stringify(pending), positiveMs(pendingTtlMs));
+    if (current === null) return { outcome: 'reserved' };
+    return { outcome: 'exists', entry: JSON.parse(current) as IdempotencyEntry };
+  }
+
+  async completeIdempotencyKey(key: string, entry: IdempotencyEntry, ttlMs: number): Promise<boolean> {
+    const completed: IdempotencyEntry = { ...entry, state: 'completed' };
+    return (await this.redis.itbIdemComplete(this.idemKey(key), JSON.stringify(completed), entry.taskId, positiveMs(ttlMs))) === 1;
+  }
+
+  async releaseIdempotencyKey(key: string, taskId: string): Promise<void> {
+    await this.redis.itbIdemRelease(this.idemKey(key), taskId);
+  }
+
   async ping(): Promise<void> {
     await this.redis.ping();
   }
@@ -100,6 +161,10 @@ export class RedisTaskStore implements TaskStore {
     } catch {
       this.redis.disconnect();
     }
+  }
+
+  private idemKey(key: string): string {
+    return `${this.prefix}idem:${key}`;
   }
 
   private taskKey(id: string): string {

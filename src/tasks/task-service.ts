@@ -7,13 +7,15 @@ import { inject, injectable } from 'tsyringe';
 import type { Channel, ChannelRouter } from '../adapter/channels';
 import type { ImageAdapter, UpstreamTaskState } from '../adapter/contract';
 import { AdapterRegistry } from '../adapter/registry';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../di/tokens';
+import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../di/tokens';
 import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
 import { BridgeError, isBridgeError, UpstreamError } from '../platform/errors';
 import type { RawSubmit } from '../platform/submit-request';
 import { isTerminal, type PlatformTask } from '../platform/task';
 import type { UpstreamClient } from '../upstream/upstream-client';
-import type { Clock, Logger, Metrics, Principal, Random, RequestContext, TaskApi, TaskStore, UsageEvent, UsageSink } from './ports';
+import type { ImageIntent } from '../intent/intent';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, idempotencyStoreKey, requestFingerprint } from '../security/idempotency';
+import type { Clock, IdempotencyEntry, Logger, Metrics, Principal, Random, RequestContext, SubmitLimiter, TaskApi, TaskStore, UsageEvent, UsageSink } from './ports';
 import { computeCost, DEFAULT_PRICES, type Prices } from './pricing';
 import { applyUpstreamState, toPlatformTask, type TaskRecord } from './task-record';
 
@@ -23,10 +25,30 @@ export interface TaskServiceOptions {
   readonly pollIntervalMs?: number;
   /** A task not terminal this long after submit fails with upstream_timeout (default 15 min). */
   readonly deadlineMs?: number;
+  /** How long an Idempotency-Key is remembered after its task was created (default 24 h). */
+  readonly idempotencyTtlMs?: number;
+  /** How long a key stays reserved by a submit that never finishes (a crashed instance; default 5 min). */
+  readonly idempotencyPendingTtlMs?: number;
+  /** How long a submit waits for a concurrent submit holding the same key before answering 409 (default 10 s). */
+  readonly idempotencyWaitMs?: number;
+  /** Interval of that wait's checks (default 100 ms). */
+  readonly idempotencyPollMs?: number;
+  /** Waits `ms` (tests replace it; default setTimeout). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Defaults of TaskServiceOptions. */
-export const DEFAULT_TASK_OPTIONS = { pollIntervalMs: 1000, deadlineMs: 15 * 60 * 1000 } as const;
+export const DEFAULT_TASK_OPTIONS = {
+  pollIntervalMs: 1000,
+  deadlineMs: 15 * 60 * 1000,
+  idempotencyTtlMs: DEFAULT_IDEMPOTENCY_TTL_MS,
+  idempotencyPendingTtlMs: 5 * 60 * 1000,
+  idempotencyWaitMs: 10_000,
+  idempotencyPollMs: 100,
+} as const;
+
+/** The request header of idempotent submits, named in its errors. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
 /** Random bytes in a task id: 128 bits. */
 const TASK_ID_BYTES = 16;
@@ -72,6 +94,7 @@ export class TaskService implements TaskApi {
   private readonly pollIntervalMs: number;
   private readonly deadlineMs: number;
   private readonly prices: Prices;
+  private readonly idempotency: { ttlMs: number; pendingTtlMs: number; waitMs: number; pollMs: number; sleep: (ms: number) => Promise<void> };
   /** In-flight refreshes by task id: concurrent queries of one task in this process share one poll. */
   private readonly inFlight = new Map<string, Promise<TaskRecord>>();
 
@@ -88,11 +111,22 @@ export class TaskService implements TaskApi {
     @inject(NORMALIZE_OPTIONS) private readonly normalizeOptions: NormalizeOptions,
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskServiceOptions,
     @inject(PRICES, { isOptional: true }) prices?: Prices,
+    @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
   ) {
     this.pollIntervalMs = options?.pollIntervalMs ?? DEFAULT_TASK_OPTIONS.pollIntervalMs;
     this.deadlineMs = options?.deadlineMs ?? DEFAULT_TASK_OPTIONS.deadlineMs;
     if (!(this.pollIntervalMs > 0) || !(this.deadlineMs > 0)) throw new RangeError('TaskService pollIntervalMs and deadlineMs must be positive');
     this.prices = prices ?? DEFAULT_PRICES;
+    const d = DEFAULT_TASK_OPTIONS;
+    this.idempotency = {
+      ttlMs: options?.idempotencyTtlMs ?? d.idempotencyTtlMs,
+      pendingTtlMs: options?.idempotencyPendingTtlMs ?? d.idempotencyPendingTtlMs,
+      waitMs: options?.idempotencyWaitMs ?? d.idempotencyWaitMs,
+      pollMs: options?.idempotencyPollMs ?? d.idempotencyPollMs,
+      sleep: options?.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    };
+    const { ttlMs, pendingTtlMs, waitMs, pollMs } = this.idempotency;
+    if (!(ttlMs > 0) || !(pendingTtlMs > 0) || !(waitMs >= 0) || !(pollMs > 0)) throw new RangeError('TaskService idempotency options must be positive');
   }
 
   async submit(principal: Principal, raw: RawSubmit, ctx: RequestContext): Promise<PlatformTask> {
@@ -101,8 +135,36 @@ export class TaskService implements TaskApi {
     const channels = this.router.candidates(intent);
     const id = newTaskId(this.random);
     const log = this.logger.child({ requestId: ctx.requestId, task_id: id });
-    let lastError: UpstreamError | undefined;
 
+    let idempotency: { key: string; entry: IdempotencyEntry } | undefined;
+    if (ctx.idempotencyKey !== undefined) {
+      const entry: IdempotencyEntry = { fingerprint: requestFingerprint(raw), taskId: id, state: 'pending' };
+      const key = idempotencyStoreKey(principal.owner, ctx.idempotencyKey);
+      const replay = await this.reserveIdempotencyKey(principal, key, entry, log);
+      if (replay) return replay;
+      idempotency = { key, entry };
+    }
+
+    let accepted = false;
+    let stored = false;
+    try {
+      await this.admit(principal, id);
+      const record = await this.submitToUpstream(principal, intent, channels, id, log, () => (accepted = true));
+      stored = true;
+      if (idempotency) await this.completeIdempotencyKey(idempotency.key, idempotency.entry, log);
+      return toPlatformTask(record);
+    } catch (err) {
+      // A job the upstream accepted keeps its key reserved (it lapses after the pending TTL): a retry must not
+      // start a second paid job for it.
+      if (idempotency && !accepted) await this.store.releaseIdempotencyKey(idempotency.key, id).catch((e: unknown) => log.error({ error: errorFields(e) }, 'idempotency key not released'));
+      if (!stored) await this.limiter?.release(principal.owner, id).catch((e: unknown) => log.error({ error: errorFields(e) }, 'open-task slot not released'));
+      throw err;
+    }
+  }
+
+  /** Sends the job to the first channel that takes it (failing over only when safe) and stores the record. */
+  private async submitToUpstream(principal: Principal, intent: ImageIntent, channels: readonly Channel[], id: string, log: Logger, onAccepted: () => void): Promise<TaskRecord> {
+    let lastError: UpstreamError | undefined;
     for (const channel of channels) {
       const adapter = this.registry.get(channel.adapterId);
       const built = adapter.buildSubmit(intent);
@@ -121,6 +183,7 @@ export class TaskService implements TaskApi {
         log.warn({ channel: channel.id, model: intent.platformModel, error: errorFields(err) }, 'submit failed on this channel; trying the next one');
         continue;
       }
+      onAccepted();
       this.router.reportSuccess(channel.id);
       const now = this.clock.now();
       const record: TaskRecord = {
@@ -155,10 +218,71 @@ export class TaskService implements TaskApi {
         { event: 'task_submitted', owner: principal.owner, key: principal.keyLabel, channel: channel.id, model: record.model, upstream_task_id: ref.id, warnings: record.warnings },
         'task submitted',
       );
-      return toPlatformTask(record);
+      return record;
     }
     // candidates() never returns an empty list (it throws model_unavailable), so lastError is set here.
     throw lastError ?? new BridgeError('upstream_unavailable', 'No upstream channel accepted the task.');
+  }
+
+  /**
+   * Reserves the Idempotency-Key for this submit, or answers the task an earlier submit with the same key and
+   * body created. While another submit holds the key, waits for it (up to idempotencyWaitMs); if that submit
+   * fails, its key is released and this one takes it over. Returns undefined when this caller holds the key.
+   */
+  private async reserveIdempotencyKey(principal: Principal, key: string, entry: IdempotencyEntry, log: Logger): Promise<PlatformTask | undefined> {
+    const waits = Math.max(0, Math.ceil(this.idempotency.waitMs / this.idempotency.pollMs));
+    for (let attempt = 0; ; attempt += 1) {
+      const reservation = await this.store.reserveIdempotencyKey(key, entry, this.idempotency.pendingTtlMs);
+      if (reservation.outcome === 'reserved') return undefined;
+      const held = reservation.entry;
+      if (held.fingerprint !== entry.fingerprint) {
+        throw new BridgeError(
+          'idempotency_conflict',
+          'This Idempotency-Key was already used with a different request body. Send a new key for a new request, or resend the original body to get its task.',
+          IDEMPOTENCY_HEADER,
+        );
+      }
+      if (held.state === 'completed') {
+        const record = await this.store.get(held.taskId);
+        if (!record || record.owner !== principal.owner) {
+          throw new BridgeError('idempotency_conflict', 'The task this Idempotency-Key created is no longer available. Send a new key.', IDEMPOTENCY_HEADER);
+        }
+        log.info({ event: 'idempotent_replay', original_task_id: record.id }, 'idempotent replay: answering the existing task');
+        return toPlatformTask(record);
+      }
+      if (attempt >= waits) {
+        throw new BridgeError(
+          'idempotency_conflict',
+          'A request with this Idempotency-Key is still being processed. Retry shortly with the same key and body to get its task.',
+          IDEMPOTENCY_HEADER,
+          { 'retry-after': '1' },
+        );
+      }
+      await this.idempotency.sleep(this.idempotency.pollMs);
+    }
+  }
+
+  private async completeIdempotencyKey(key: string, entry: IdempotencyEntry, log: Logger): Promise<void> {
+    try {
+      const ok = await this.store.completeIdempotencyKey(key, entry, this.idempotency.ttlMs);
+      if (!ok) log.warn({ event: 'idempotency_key_lost' }, 'the idempotency reservation expired before the task was stored; another request took the key');
+    } catch (err) {
+      // The task exists and is answered; only a retry with the same key could now create a second one.
+      log.error({ event: 'idempotency_key_not_completed', error: errorFields(err) }, 'idempotency key not completed');
+    }
+  }
+
+  /** Applies the owner's abuse limits (rate, open tasks); throws rate_limited with Retry-After. */
+  private async admit(principal: Principal, id: string): Promise<void> {
+    if (!this.limiter) return;
+    const admission = await this.limiter.admit(principal.owner, id);
+    if (admission.admitted) return;
+    const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+    const message =
+      admission.reason === 'rate'
+        ? `Too many submits: at most ${admission.limit} per minute are accepted for this API key. Retry after ${seconds} s.`
+        : `Too many unfinished tasks: at most ${admission.limit} may be queued or processing for this API key. Poll them (GET /v1/images/tasks/{task_id}) until they finish, then submit again.`;
+    throw new BridgeError('rate_limited', message, undefined, { 'retry-after': String(seconds) });
   }
 
   async get(principal: Principal, taskId: string, ctx: RequestContext): Promise<PlatformTask> {
@@ -256,6 +380,8 @@ export class TaskService implements TaskApi {
       const status = stored.status as 'succeeded' | 'failed';
       this.metrics.taskTerminal(stored.model, status);
       log.info({ event: 'task_terminal', model: stored.model, status, result_count: stored.resultUrls.length, error: stored.error }, 'task finished');
+      // The slot also lapses on its own after the deadline, so a failure here costs the owner a slot only for a while.
+      await this.limiter?.release(stored.owner, stored.id).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'open-task slot not released'));
     }
     if (!stored.usageSettled) await this.settle(stored, log);
     return stored;

@@ -107,6 +107,71 @@ export function describeTaskStoreContract(describeFn: jest.Describe, name: strin
       expect(await sut.peer.claimSettlement(record.id)).toBe(false);
     });
 
+    describe('idempotency keys', () => {
+      const entry = (taskId: string, fingerprint = 'fp-1') => ({ fingerprint, taskId, state: 'pending' as const });
+
+      test('the first reserve wins; later reserves see the pending entry, on any instance', async () => {
+        expect(await sut.store.reserveIdempotencyKey('k1', entry('task_A'), 60_000)).toStrictEqual({ outcome: 'reserved' });
+        expect(await sut.peer.reserveIdempotencyKey('k1', entry('task_B', 'fp-2'), 60_000)).toStrictEqual({
+          outcome: 'exists',
+          entry: { fingerprint: 'fp-1', taskId: 'task_A', state: 'pending' },
+        });
+        // Keys are independent.
+        expect(await sut.peer.reserveIdempotencyKey('k2', entry('task_C'), 60_000)).toStrictEqual({ outcome: 'reserved' });
+      });
+
+      test('complete turns the reservation into a completed entry that later reserves answer', async () => {
+        await sut.store.reserveIdempotencyKey('k1', entry('task_A'), 60_000);
+        expect(await sut.store.completeIdempotencyKey('k1', entry('task_A'), 60_000)).toBe(true);
+        expect(await sut.peer.reserveIdempotencyKey('k1', entry('task_B'), 60_000)).toStrictEqual({
+          outcome: 'exists',
+          entry: { fingerprint: 'fp-1', taskId: 'task_A', state: 'completed' },
+        });
+      });
+
+      test('complete and release act only on the caller\'s own pending reservation', async () => {
+        await sut.store.reserveIdempotencyKey('k1', entry('task_A'), 60_000);
+        expect(await sut.peer.completeIdempotencyKey('k1', entry('task_B'), 60_000)).toBe(false);
+        await sut.peer.releaseIdempotencyKey('k1', 'task_B');
+        expect(await sut.store.reserveIdempotencyKey('k1', entry('task_B'), 60_000)).toStrictEqual({ outcome: 'exists', entry: entry('task_A') });
+        await sut.store.completeIdempotencyKey('k1', entry('task_A'), 60_000);
+        // A completed key is never released by a late failure.
+        await sut.peer.releaseIdempotencyKey('k1', 'task_A');
+        expect(await sut.store.reserveIdempotencyKey('k1', entry('task_B'), 60_000)).toStrictEqual({
+          outcome: 'exists',
+          entry: { fingerprint: 'fp-1', taskId: 'task_A', state: 'completed' },
+        });
+      });
+
+      test('release frees the key for the next submit', async () => {
+        await sut.store.reserveIdempotencyKey('k1', entry('task_A'), 60_000);
+        await sut.peer.releaseIdempotencyKey('k1', 'task_A');
+        expect(await sut.peer.reserveIdempotencyKey('k1', entry('task_B'), 60_000)).toStrictEqual({ outcome: 'reserved' });
+      });
+
+      test('40 concurrent reserves of one key on two instances: exactly one is reserved', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? sut.peer : sut.store).reserveIdempotencyKey('k-race', entry(`task_${i}`), 60_000)),
+        );
+        const winners = results.flatMap((r, i) => (r.outcome === 'reserved' ? [i] : []));
+        expect(winners).toHaveLength(1);
+        for (const r of results) if (r.outcome === 'exists') expect(r.entry.taskId).toBe(`task_${winners[0]}`);
+      });
+
+      test('a pending reservation lapses after its TTL; a completed key after its own TTL', async () => {
+        await sut.store.reserveIdempotencyKey('k1', entry('task_A'), shortMs);
+        await sut.advance(shortMs + 20);
+        expect(await sut.peer.reserveIdempotencyKey('k1', entry('task_B'), shortMs)).toStrictEqual({ outcome: 'reserved' });
+        // task_A's reservation is gone: it can neither complete nor release task_B's.
+        expect(await sut.store.completeIdempotencyKey('k1', entry('task_A'), 60_000)).toBe(false);
+        expect(await sut.peer.completeIdempotencyKey('k1', entry('task_B'), shortMs * 5)).toBe(true);
+        await sut.advance(shortMs + 20);
+        expect(await sut.store.reserveIdempotencyKey('k1', entry('task_C'), 60_000)).toMatchObject({ outcome: 'exists' });
+        await sut.advance(shortMs * 5);
+        expect(await sut.store.reserveIdempotencyKey('k1', entry('task_C'), 60_000)).toStrictEqual({ outcome: 'reserved' });
+      });
+    });
+
     test('ping answers', async () => {
       await expect(sut.store.ping()).resolves.toBeUndefined();
     });
