@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../security/idempotency';
+import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { parsePrices, type Prices } from '../tasks/pricing';
 import { configFileSchema, type ConfigFile } from './config-file';
 
@@ -42,6 +44,14 @@ export interface Limits {
   readonly taskDeadlineMs: number;
   /** Time allowed to finish in-flight requests on shutdown, in ms. */
   readonly shutdownGraceMs: number;
+  /** Submits per minute per owner (token bucket refill). */
+  readonly rateLimitPerMinute: number;
+  /** Submits an idle owner may send at once (token bucket capacity). */
+  readonly rateLimitBurst: number;
+  /** Most open (queued or processing) tasks per owner. */
+  readonly maxOpenTasksPerOwner: number;
+  /** How long an Idempotency-Key is remembered, in ms. */
+  readonly idempotencyTtlMs: number;
 }
 
 /** The validated configuration of one bridge instance. */
@@ -66,6 +76,8 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Limits. */
   readonly limits: Limits;
+  /** Which reference-image URLs are accepted (REFERENCE_URL_POLICY, REFERENCE_URL_ALLOW_HOSTS). */
+  readonly referenceUrls: ReferenceUrlPolicyOptions;
   /** The price table (CONFIG_FILE `prices`, else the defaults). */
   readonly prices: Prices;
   /** The raw CONFIG_FILE content (empty when there is no file); channels are resolved by the composition root. */
@@ -86,6 +98,10 @@ export const DEFAULT_LIMITS: Limits = {
   pollIntervalMs: 1000,
   taskDeadlineMs: 30 * 60 * 1000,
   shutdownGraceMs: 10_000,
+  rateLimitPerMinute: 120,
+  rateLimitBurst: 30,
+  maxOpenTasksPerOwner: 100,
+  idempotencyTtlMs: DEFAULT_IDEMPOTENCY_TTL_MS,
 };
 
 /** Environment variables that carry limits, with their field. */
@@ -98,6 +114,10 @@ export const LIMIT_VARIABLES: Readonly<Record<string, keyof Limits>> = {
   POLL_INTERVAL_MS: 'pollIntervalMs',
   TASK_DEADLINE_MS: 'taskDeadlineMs',
   SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  RATE_LIMIT_BURST: 'rateLimitBurst',
+  MAX_OPEN_TASKS_PER_OWNER: 'maxOpenTasksPerOwner',
+  IDEMPOTENCY_TTL_MS: 'idempotencyTtlMs',
 };
 
 const MIN_KEY_LENGTH = 8;
@@ -191,7 +211,30 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().optional(),
   LOG_LEVEL: z.string().optional(),
   CONFIG_FILE: z.string().optional(),
+  REFERENCE_URL_POLICY: z.string().optional(),
+  REFERENCE_URL_ALLOW_HOSTS: z.string().optional(),
 });
+
+/** REFERENCE_URL_POLICY and REFERENCE_URL_ALLOW_HOSTS. */
+function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ReferenceUrlPolicyOptions {
+  const mode = (modeRaw ?? 'public').trim().toLowerCase();
+  if (!(REFERENCE_URL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`REFERENCE_URL_POLICY must be one of ${REFERENCE_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
+  }
+  const allowHosts = (hostsRaw ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0)
+    .map((h) => {
+      try {
+        return normalizeAllowedHost(h);
+      } catch (err) {
+        throw new ConfigError(`REFERENCE_URL_ALLOW_HOSTS: ${(err as Error).message}.`);
+      }
+    });
+  if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('REFERENCE_URL_POLICY=allowlist needs REFERENCE_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
+  return { mode: mode as ReferenceUrlMode, allowHosts };
+}
 
 function present(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
@@ -255,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     redisKeyPrefix,
     logLevel: level as LogLevel,
     limits: limits as unknown as Limits,
+    referenceUrls: parseReferenceUrlPolicy(present(e.REFERENCE_URL_POLICY), present(e.REFERENCE_URL_ALLOW_HOSTS)),
     prices: parsePrices(file.prices),
     file,
     channelEnv,

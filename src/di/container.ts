@@ -22,6 +22,10 @@ import { MemoryTaskStore } from '../tasks/memory-task-store';
 import type { Clock, Logger, Random, TaskStore } from '../tasks/ports';
 import { RedisTaskStore } from '../tasks/redis-task-store';
 import { TaskService, type TaskServiceOptions } from '../tasks/task-service';
+import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
+import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
+import { createReferenceUrlCheck } from '../security/url-policy';
+import type { SubmitLimiter } from '../tasks/ports';
 import { AxiosUpstreamClient } from '../upstream/axios-upstream-client';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import {
@@ -36,6 +40,7 @@ import {
   NORMALIZE_OPTIONS,
   PRICES,
   RANDOM,
+  SUBMIT_LIMITER,
   TASK_API,
   TASK_OPTIONS,
   TASK_STORE,
@@ -130,6 +135,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     maxReferences: config.limits.maxReferences,
     maxImageBytes: config.limits.uploadBytes,
     maxUrlLength: config.limits.maxUrlLength,
+    checkUrl: createReferenceUrlCheck(config.referenceUrls),
   }));
 
   value<UpstreamClient>(UPSTREAM_CLIENT, () => {
@@ -147,10 +153,30 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     return store;
   });
 
+  value<SubmitLimiter>(SUBMIT_LIMITER, () => {
+    const limits: SubmitLimits = {
+      ratePerMinute: config.limits.rateLimitPerMinute,
+      burst: config.limits.rateLimitBurst,
+      maxOpenTasks: config.limits.maxOpenTasksPerOwner,
+      // A task ends when polled, or fails at the deadline when polled after it: the slot outlives it a little.
+      openTaskTtlMs: config.limits.taskDeadlineMs + 60_000,
+    };
+    const limiter: SubmitLimiter =
+      config.taskStore === 'redis'
+        ? new RedisSubmitLimiter(limits, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+        : new MemorySubmitLimiter(c.resolve<Clock>(CLOCK), limits);
+    closers.push(() => limiter.close());
+    return limiter;
+  });
+
   if (!has(USAGE_SINK)) c.register(USAGE_SINK, { useClass: LogUsageSink });
   if (!has(AUTHENTICATOR)) c.register(AUTHENTICATOR, { useClass: ApiKeyAuthenticator });
   value(PRICES, () => config.prices);
-  value<TaskServiceOptions>(TASK_OPTIONS, () => ({ pollIntervalMs: config.limits.pollIntervalMs, deadlineMs: config.limits.taskDeadlineMs }));
+  value<TaskServiceOptions>(TASK_OPTIONS, () => ({
+    pollIntervalMs: config.limits.pollIntervalMs,
+    deadlineMs: config.limits.taskDeadlineMs,
+    idempotencyTtlMs: config.limits.idempotencyTtlMs,
+  }));
   // One TaskService per container (useClass would build a new one, with its own coalescing map, per resolve).
   value(TASK_API, () => c.resolve(TaskService));
   // Channel problems are configuration errors: surface them now, as the ConfigError itself (tsyringe
