@@ -98,6 +98,7 @@ export class WeightedChannelRouter implements ChannelRouter {
 
   /** Priority descending; within a priority, a weighted random permutation. */
   private order(channels: readonly Channel[]): Channel[] {
+    if (channels.length <= 1) return [...channels];
     const byPriority = new Map<number, Channel[]>();
     for (const c of channels) byPriority.set(c.priority, [...(byPriority.get(c.priority) ?? []), c]);
     return [...byPriority.keys()].sort((a, b) => b - a).flatMap((p) => this.weightedShuffle(byPriority.get(p) ?? []));

@@ -3,10 +3,10 @@
  * container, so every app instance and every test gets its own graph.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { ADAPTER_CLASSES } from '../../adapters';
+import { pooledRandomBytes, pooledRandomFloat } from '../util/pooled-random';
 import { AdapterRegistry } from '../adapter/registry';
 import { channelsFromConfig } from '../adapter/channel-config';
 import type { Channel, ChannelRouter } from '../adapter/channels';
@@ -73,9 +73,9 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** The Random port on node:crypto. */
 export const cryptoRandom: Random = {
-  bytes: (n) => randomBytes(n),
+  bytes: pooledRandomBytes,
   // 48 random bits give a float in [0, 1) with Math.random's granularity, from a CSPRNG.
-  float: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
+  float: pooledRandomFloat,
 };
 
 /**

@@ -15,6 +15,7 @@ import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter
 import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../di/tokens';
 import { ConfigError, UpstreamError, ValidationError, type UpstreamFailureKind } from '../platform/errors';
 import type { Clock, Logger, Metrics, Random } from '../tasks/ports';
+import { createLeanHttpAdapter } from './lean-http-adapter';
 import { redactSecrets } from './redact';
 import type { UpstreamClient, UpstreamOperation } from './upstream-client';
 
@@ -279,8 +280,10 @@ export class AxiosUpstreamClient implements UpstreamClient {
       maxBodyLength: this.opts.maxRequestBytes,
       validateStatus: () => true,
       responseType: 'arraybuffer',
+      // The body is already a JSON string and the response stays a Buffer: no transforms on the hot path.
+      transformRequest: [(body: unknown) => body],
       transformResponse: [(body: unknown) => body],
-      decompress: true,
+      adapter: createLeanHttpAdapter({ httpAgent, httpsAgent, maxResponseBytes: this.opts.maxResponseBytes }),
     });
     const pool: ChannelPool = { origin: base.origin, base: channel.baseUrl, instance, httpAgent, httpsAgent };
     this.pools.set(channel.id, pool);
