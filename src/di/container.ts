@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import type { DestinationStream } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { ADAPTER_CLASSES } from '../../adapters';
+import { ADAPTER_CLASSES } from './adapter-classes';
 import { pooledRandomBytes, pooledRandomFloat } from '../util/pooled-random';
 import { AdapterRegistry } from '../adapter/registry';
 import { channelsFromConfig } from '../adapter/channel-config';

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { ADAPTER_CLASSES } from '../../adapters';
+import { ADAPTER_CLASSES } from '../../src/di/adapter-classes';
 import { AdapterRegistry } from '../../src/adapter/registry';
 import { createTranslationContainer } from '../../src/di/container';
 import { ADAPTERS } from '../../src/di/tokens';
