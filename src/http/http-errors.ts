@@ -54,3 +54,41 @@ export function toBridgeError(err: unknown, limits: Limits): { error: BridgeErro
   }
   return { error: new BridgeError('internal_error', 'Internal error; nothing about it is shown here. Quote the X-Request-Id header when reporting it.'), known: false };
 }
+
+/**
+ * An error raised while reading a multipart body. The multipart parser (busboy) reports a malformed body
+ * (no boundary, a body that ends early, a bad part header) as a plain Error without a code: that is the
+ * client's mistake, not ours. Coded errors (fastify's limits) and BridgeErrors pass through unchanged.
+ */
+export function multipartReadError(err: unknown): unknown {
+  if (isBridgeError(err) || !(err instanceof Error) || err.constructor !== Error) return err;
+  if (typeof (err as { code?: unknown }).code === 'string') return err;
+  const detail = err.message.replace(/\s+/g, ' ').slice(0, 120);
+  return new BridgeError('invalid_request', `The multipart body is malformed${detail ? ` (${detail})` : ''}; send multipart/form-data with a boundary and complete parts.`);
+}
+
+/**
+ * The raw HTTP answer to a request node's HTTP parser refused before fastify saw it (bad request line,
+ * bad header, an unknown method, headers too large): the error envelope, then the connection is closed.
+ */
+export function clientErrorResponse(err: unknown): string {
+  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+  const message =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? 'The request headers are too large.'
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'The request was not received in time.'
+        : 'The HTTP request is malformed (request line, method, headers or framing).';
+  const error = new BridgeError('invalid_request', message);
+  const body = JSON.stringify(error.toEnvelope());
+  return [
+    `HTTP/1.1 ${error.httpStatus} Bad Request`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'X-Content-Type-Options: nosniff',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}

@@ -11,7 +11,7 @@ import { findModel } from '../platform/catalog';
 import { BridgeError } from '../platform/errors';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { Authenticator, Logger, Principal, TaskApi, TaskStore } from '../tasks/ports';
-import { toBridgeError } from './http-errors';
+import { multipartReadError, toBridgeError } from './http-errors';
 import { logContext } from './logger';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
@@ -58,7 +58,18 @@ function modelLabel(body: unknown): string {
   return typeof model === 'string' && findModel(model) ? model : 'unknown';
 }
 
-async function readMultipart(request: FastifyRequest, config: AppConfig): Promise<RawSubmit> {
+async function readMultipart(request: FastifyRequest, reply: FastifyReply, config: AppConfig): Promise<RawSubmit> {
+  try {
+    return await readMultipartParts(request, config);
+  } catch (err) {
+    // The rest of the body may be unread (the parser stopped at the bad part) and node does not drain a body
+    // someone started reading: on a keep-alive socket the next request would never be parsed. Close it.
+    reply.header('connection', 'close');
+    throw multipartReadError(err);
+  }
+}
+
+async function readMultipartParts(request: FastifyRequest, config: AppConfig): Promise<RawSubmit> {
   const fields: Array<{ name: string; value: string }> = [];
   const uploads: Upload[] = [];
   for await (const part of request.parts()) {
@@ -190,7 +201,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
 
     app.post('/v1/images/tasks', { bodyLimit: limits.bodyBytes, onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
       const state = request.bridge;
-      const raw: RawSubmit = request.isMultipart() ? await readMultipart(request, config) : { body: request.body };
+      const raw: RawSubmit = request.isMultipart() ? await readMultipart(request, reply, config) : { body: request.body };
       state.model = modelLabel(raw.body);
       const idempotencyKey = idempotencyKeyOf(request);
       const ctx = { requestId: state.requestId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };

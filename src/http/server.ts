@@ -2,12 +2,13 @@
  * The standalone fastify server and the plain `(req, res)` handler for node:http / Express hosts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import { CONFIG } from '../di/tokens';
 import { BridgeError } from '../platform/errors';
-import { createBridgePlugin } from './plugin';
+import { clientErrorResponse } from './http-errors';
+import { createBridgePlugin, SECURITY_HEADERS } from './plugin';
 import { requestIdFrom } from './request-id';
 
 /** A fastify server serving the platform API from `container` (not listening yet). */
@@ -23,6 +24,19 @@ export function buildServer(container: DependencyContainer): FastifyInstance {
     forceCloseConnections: 'idle',
     keepAliveTimeout: 65_000,
     requestTimeout: 120_000,
+    // A path that is not valid percent-encoding never reaches a route (nor the plugin's error handler).
+    frameworkErrors: (_err, _request, frameworkReply) => {
+      const reply = frameworkReply as unknown as FastifyReply;
+      const err = new BridgeError('invalid_request', 'The request path is not valid percent-encoding.');
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+      void reply.code(err.httpStatus).type('application/json; charset=utf-8').send(err.toEnvelope());
+    },
+    // Requests node's parser refuses never reach the plugin; they still get the error envelope.
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(err));
+      socket.destroy(err);
+    },
   });
   void app.register(createBridgePlugin(container));
   return app;
