@@ -45,6 +45,17 @@ interface OwnerState {
   open: Map<string, number>;
 }
 
+/**
+ * Drops expired open-task slots. Slots are inserted with the same TTL, so the Map is in expiry order and
+ * the walk stops at the first live one (a full scan was O(open tasks) per submit and showed in the profile).
+ */
+function dropExpiredSlots(state: OwnerState, now: number): void {
+  for (const [id, expiresAt] of state.open) {
+    if (expiresAt > now) break;
+    state.open.delete(id);
+  }
+}
+
 /** Owners between two sweeps of idle state. */
 const SWEEP_EVERY = 1024;
 
@@ -69,7 +80,7 @@ export class MemorySubmitLimiter implements SubmitLimiter {
       state = { tokens: this.limits.burst, refilledAt: now, open: new Map() };
       this.owners.set(owner, state);
     }
-    for (const [id, expiresAt] of state.open) if (expiresAt <= now) state.open.delete(id);
+    dropExpiredSlots(state, now);
     if (state.open.size >= this.limits.maxOpenTasks) {
       return { admitted: false, reason: 'open_tasks', limit: this.limits.maxOpenTasks, retryAfterMs: OPEN_TASKS_RETRY_AFTER_MS };
     }
@@ -100,7 +111,7 @@ export class MemorySubmitLimiter implements SubmitLimiter {
   private sweep(now: number): void {
     this.admitsSinceSweep = 0;
     for (const [owner, state] of this.owners) {
-      for (const [id, expiresAt] of state.open) if (expiresAt <= now) state.open.delete(id);
+      dropExpiredSlots(state, now);
       const full = state.tokens + (now - state.refilledAt) * this.perMs >= this.limits.burst;
       if (full && state.open.size === 0) this.owners.delete(owner);
     }
