@@ -1,7 +1,6 @@
 /**
  * The Logger port's default implementation: pino JSON lines with secrets redacted.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream } from 'pino';
 import type { Logger } from '../tasks/ports';
 import type { LogLevel } from '../config/config';
@@ -27,26 +26,11 @@ export const REDACT_PATHS: readonly string[] = [
   '*.password',
 ];
 
-/**
- * The request being served, bound by the HTTP layer around each request's handler. Loggers made by
- * createPinoLogger add its request_id to every line written inside it, so components that log through
- * their own (root) logger, such as the usage sink, still name the request.
- */
-export const logContext = new AsyncLocalStorage<{ readonly request_id: string }>();
-
-const { chindingsSym } = pino.symbols;
-
 /** A pino logger writing JSON lines to `destination` (default stdout). */
 export function createPinoLogger(level: LogLevel, destination?: DestinationStream): pino.Logger {
   return pino(
     {
       level,
-      mixin: (_obj, _level, logger) => {
-        const ctx = logContext.getStore();
-        // A child that already binds request_id must not get it twice in one JSON line.
-        if (!ctx || String((logger as unknown as Record<symbol, unknown>)[chindingsSym] ?? '').includes('"request_id"')) return {};
-        return { request_id: ctx.request_id };
-      },
       base: { service: 'image-task-bridge' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },

@@ -2,14 +2,8 @@
  * The Metrics port's prom-client implementation, plus the HTTP layer's own metrics. Each instance owns
  * its Registry, so several bridges (or tests) in one process never share counters.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metrics } from '../tasks/ports';
-
-/** Per-request accumulator of time spent waiting on upstreams. */
-interface UpstreamWait {
-  seconds: number;
-}
 
 /** Options of PromMetrics. */
 export interface PromMetricsOptions {
@@ -24,7 +18,6 @@ const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export class PromMetrics implements Metrics {
   /** The registry /metrics renders. */
   readonly registry = new Registry();
-  private readonly wait = new AsyncLocalStorage<UpstreamWait>();
   private readonly requests: Counter<'route' | 'method' | 'model' | 'status'>;
   private readonly upstream: Histogram<'channel' | 'operation' | 'outcome'>;
   private readonly terminal: Counter<'model' | 'status'>;
@@ -77,8 +70,6 @@ export class PromMetrics implements Metrics {
 
   upstreamCall(channel: string, operation: 'submit' | 'poll', outcome: string, seconds: number): void {
     this.upstream.observe({ channel, operation, outcome }, seconds);
-    const acc = this.wait.getStore();
-    if (acc) acc.seconds += seconds;
   }
 
   taskTerminal(model: string, status: 'succeeded' | 'failed'): void {
@@ -88,19 +79,6 @@ export class PromMetrics implements Metrics {
   settlement(model: string, status: 'succeeded' | 'failed', cost: number): void {
     this.settlements.inc({ model, status });
     if (cost > 0) this.settledCost.inc({ model }, cost);
-  }
-
-  /**
-   * Runs `fn` with an upstream-wait accumulator bound to its async context; every upstreamCall made
-   * inside it (however deep) adds to it. `report` gets the seconds waited, whether fn resolves or throws.
-   */
-  async measureUpstreamWait<T>(fn: () => Promise<T>, report: (upstreamSeconds: number) => void): Promise<T> {
-    const acc: UpstreamWait = { seconds: 0 };
-    try {
-      return await this.wait.run(acc, fn);
-    } finally {
-      report(acc.seconds);
-    }
   }
 
   /** Records one finished HTTP request. */

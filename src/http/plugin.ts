@@ -10,9 +10,9 @@ import { AUTHENTICATOR, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/token
 import { findModel } from '../platform/catalog';
 import { BridgeError } from '../platform/errors';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
-import type { Authenticator, Logger, Principal, TaskApi, TaskStore } from '../tasks/ports';
+import type { PlatformTask } from '../platform/task';
+import type { Authenticator, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { multipartReadError, toBridgeError } from './http-errors';
-import { logContext } from './logger';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
 
@@ -138,12 +138,6 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     });
 
-    // Body parsing runs in the socket's async context, so the request context is bound right before the
-    // handler (callback style: the rest of the chain runs inside it).
-    app.addHook('preHandler', (request, _reply, done) => {
-      logContext.run({ request_id: request.bridge.requestId }, done);
-    });
-
     app.addHook('onResponse', async (request, reply) => {
       const state = request.bridge;
       if (!state) return;
@@ -204,9 +198,14 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       const raw: RawSubmit = request.isMultipart() ? await readMultipart(request, reply, config) : { body: request.body };
       state.model = modelLabel(raw.body);
       const idempotencyKey = idempotencyKeyOf(request);
-      const ctx = { requestId: state.requestId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
+      const ctx: RequestContext = { requestId: state.requestId, upstreamMs: 0, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
       const principal = state.principal as Principal;
-      const task = await metrics.measureUpstreamWait(() => tasks.submit(principal, raw, ctx), (s) => (state.upstreamSeconds = s));
+      let task: PlatformTask;
+      try {
+        task = await tasks.submit(principal, raw, ctx);
+      } finally {
+        state.upstreamSeconds = (ctx.upstreamMs ?? 0) / 1000;
+      }
       reply.header('location', `${app.prefix}/v1/images/tasks/${task.task_id}`);
       return reply.code(201).send(task);
     });
@@ -216,7 +215,13 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       const taskId = request.params.task_id;
       if (!TASK_ID.test(taskId)) throw new BridgeError('task_not_found', `No task ${taskId.slice(0, 80)} exists for this API key.`, 'task_id');
       const principal = state.principal as Principal;
-      const task = await metrics.measureUpstreamWait(() => tasks.get(principal, taskId, { requestId: state.requestId }), (s) => (state.upstreamSeconds = s));
+      const ctx: RequestContext = { requestId: state.requestId, upstreamMs: 0 };
+      let task: PlatformTask;
+      try {
+        task = await tasks.get(principal, taskId, ctx);
+      } finally {
+        state.upstreamSeconds = (ctx.upstreamMs ?? 0) / 1000;
+      }
       return { code: 'success', message: '', data: task };
     });
 

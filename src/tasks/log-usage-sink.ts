@@ -10,7 +10,7 @@ import type { Logger, UsageEvent, UsageSink } from './ports';
 export class LogUsageSink implements UsageSink {
   constructor(@inject(LOGGER) private readonly logger: Logger) {}
 
-  async record(event: UsageEvent): Promise<void> {
-    this.logger.info({ event: 'usage', ...event }, 'usage settled');
+  async record(event: UsageEvent, context?: { requestId?: string }): Promise<void> {
+    this.logger.info({ event: 'usage', ...event, ...(context?.requestId ? { request_id: context.requestId } : {}) }, 'usage settled');
   }
 }

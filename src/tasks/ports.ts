@@ -89,8 +89,8 @@ export interface UsageEvent {
 
 /** Receives usage records (billing). */
 export interface UsageSink {
-  /** Called exactly once per terminal task. */
-  record(event: UsageEvent): Promise<void>;
+  /** Called exactly once per terminal task; `context` names the request that settled it, when there was one. */
+  record(event: UsageEvent, context?: { requestId?: string }): Promise<void>;
 }
 
 /** The caller behind a request. */
@@ -136,6 +136,11 @@ export interface RequestContext {
   requestId: string;
   /** Idempotency-Key header, when sent. */
   idempotencyKey?: string;
+  /**
+   * Milliseconds this request spent waiting on upstream calls (its own, or a coalesced poll it joined);
+   * the task service adds to it, the HTTP layer subtracts it from the total to get the bridge's overhead.
+   */
+  upstreamMs?: number;
 }
 
 /** The task operations the HTTP layer calls. */

@@ -5,7 +5,8 @@
  */
 import { inject, injectable } from 'tsyringe';
 import type { Channel, ChannelRouter } from '../adapter/channels';
-import type { ImageAdapter, UpstreamTaskState } from '../adapter/contract';
+import { performance } from 'node:perf_hooks';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse, UpstreamTaskState } from '../adapter/contract';
 import { AdapterRegistry } from '../adapter/registry';
 import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../di/tokens';
 import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
@@ -134,7 +135,7 @@ export class TaskService implements TaskApi {
     const intent = normalizePlatformRequest(raw, this.normalizeOptions);
     const channels = this.router.candidates(intent);
     const id = newTaskId(this.random);
-    const log = this.logger.child({ requestId: ctx.requestId, task_id: id });
+    const log = this.logger.child({ request_id: ctx.requestId, task_id: id });
 
     let idempotency: { key: string; entry: IdempotencyEntry } | undefined;
     if (ctx.idempotencyKey !== undefined) {
@@ -149,7 +150,7 @@ export class TaskService implements TaskApi {
     let stored = false;
     try {
       await this.admit(principal, id);
-      const record = await this.submitToUpstream(principal, intent, channels, id, log, () => (accepted = true));
+      const record = await this.submitToUpstream(principal, intent, channels, id, ctx, log, () => (accepted = true));
       stored = true;
       if (idempotency) await this.completeIdempotencyKey(idempotency.key, idempotency.entry, log);
       return toPlatformTask(record);
@@ -163,14 +164,22 @@ export class TaskService implements TaskApi {
   }
 
   /** Sends the job to the first channel that takes it (failing over only when safe) and stores the record. */
-  private async submitToUpstream(principal: Principal, intent: ImageIntent, channels: readonly Channel[], id: string, log: Logger, onAccepted: () => void): Promise<TaskRecord> {
+  private async submitToUpstream(
+    principal: Principal,
+    intent: ImageIntent,
+    channels: readonly Channel[],
+    id: string,
+    ctx: RequestContext,
+    log: Logger,
+    onAccepted: () => void,
+  ): Promise<TaskRecord> {
     let lastError: UpstreamError | undefined;
     for (const channel of channels) {
       const adapter = this.registry.get(channel.adapterId);
       const built = adapter.buildSubmit(intent);
       let ref;
       try {
-        const response = await this.client.send(channel, adapter, built.request, 'submit');
+        const response = await this.send(ctx, channel, adapter, built.request, 'submit');
         ref = adapter.parseSubmit(response);
       } catch (err) {
         if (!isUpstreamError(err)) throw err;
@@ -215,7 +224,7 @@ export class TaskService implements TaskApi {
         throw new BridgeError('internal_error', 'The task could not be stored. Please retry later.');
       }
       log.info(
-        { event: 'task_submitted', owner: principal.owner, key: principal.keyLabel, channel: channel.id, model: record.model, upstream_task_id: ref.id, warnings: record.warnings },
+        { event: 'task_submitted', owner: principal.owner, key_label: principal.keyLabel, channel: channel.id, model: record.model, upstream_task_id: ref.id, warnings: record.warnings },
         'task submitted',
       );
       return record;
@@ -290,50 +299,58 @@ export class TaskService implements TaskApi {
     const record = await this.store.get(taskId);
     // Unknown and foreign tasks answer alike: the answer never reveals that an id exists.
     if (!record || record.owner !== principal.owner) throw taskNotFound();
-    const log = this.logger.child({ requestId: ctx.requestId, task_id: taskId });
+    const log = this.logger.child({ request_id: ctx.requestId, task_id: taskId });
     if (isTerminal(record.status)) {
       // Settled normally when it became terminal; this catches a crash between the update and the settlement.
-      if (!record.usageSettled) await this.settle(record, log);
+      if (!record.usageSettled) await this.settle(record, log, ctx);
       return toPlatformTask(record);
     }
-    return toPlatformTask(await this.refresh(record, log));
+    return toPlatformTask(await this.refresh(record, ctx, log));
   }
 
   /** The freshest record this caller may have: polls when the interval has passed and this caller won the lease. */
-  private refresh(record: TaskRecord, log: Logger): Promise<TaskRecord> {
+  private async refresh(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
     const running = this.inFlight.get(record.id);
-    if (running) return running;
-    const work = this.refreshOnce(record, log).finally(() => this.inFlight.delete(record.id));
+    if (running) {
+      // Joining another caller's poll is waiting on the upstream too.
+      const started = performance.now();
+      try {
+        return await running;
+      } finally {
+        ctx.upstreamMs = (ctx.upstreamMs ?? 0) + (performance.now() - started);
+      }
+    }
+    const work = this.refreshOnce(record, ctx, log).finally(() => this.inFlight.delete(record.id));
     this.inFlight.set(record.id, work);
     return work;
   }
 
-  private async refreshOnce(record: TaskRecord, log: Logger): Promise<TaskRecord> {
+  private async refreshOnce(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
     const now = this.clock.now();
     const due = record.lastPolledAt === 0 || now - record.lastPolledAt >= this.pollIntervalMs;
     if (due && (await this.store.tryAcquirePollLease(record.id, this.pollIntervalMs))) {
       let state: UpstreamTaskState | undefined;
       try {
-        state = await this.pollUpstream(record);
+        state = await this.pollUpstream(record, ctx);
       } catch (err) {
         // A failed poll does not fail the query: the client gets the last known state and asks again.
         log.warn({ event: 'poll_failed', channel: record.channelId, error: errorFields(err) }, 'upstream poll failed; answering the stored task');
         if (isUpstreamError(err) && err.isRetryable) this.router.reportFailure(record.channelId);
       }
-      if (state) return this.applyState(record, state, log);
+      if (state) return this.applyState(record, state, ctx, log);
     }
-    if (this.clock.now() - record.createdAt >= this.deadlineMs) return this.expire(record, log);
+    if (this.clock.now() - record.createdAt >= this.deadlineMs) return this.expire(record, ctx, log);
     return record;
   }
 
   /** One poll: the adapter's poll request, then its follow-ups, to an upstream-neutral state. */
-  private async pollUpstream(record: TaskRecord): Promise<UpstreamTaskState> {
+  private async pollUpstream(record: TaskRecord, ctx: RequestContext): Promise<UpstreamTaskState> {
     const channel: Channel | undefined = this.router.byId(record.channelId);
     if (!channel) throw new UpstreamError('not_found', `The channel "${record.channelId}" that runs this task is no longer configured.`);
     const adapter: ImageAdapter = this.registry.get(record.adapterId);
     let request = adapter.buildPoll(record.upstreamRef);
     for (let hop = 0; ; hop += 1) {
-      const response = await this.client.send(channel, adapter, request, 'poll');
+      const response = await this.send(ctx, channel, adapter, request, 'poll');
       const outcome = adapter.parsePoll(response, record.upstreamRef);
       if (outcome.kind === 'state') {
         this.router.reportSuccess(channel.id);
@@ -345,19 +362,19 @@ export class TaskService implements TaskApi {
   }
 
   /** Applies a polled state to the current stored record (which may have moved on), stores it, settles if it ended. */
-  private async applyState(polled: TaskRecord, state: UpstreamTaskState, log: Logger): Promise<TaskRecord> {
+  private async applyState(polled: TaskRecord, state: UpstreamTaskState, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
     const current = (await this.store.get(polled.id)) ?? polled;
     if (isTerminal(current.status)) return current;
     const now = this.clock.now();
     const ended = applyUpstreamState(current, state, now);
-    if (!ended && now - current.createdAt >= this.deadlineMs) return this.expire(current, log);
+    if (!ended && now - current.createdAt >= this.deadlineMs) return this.expire(current, ctx, log);
     await this.store.update(current);
     if (!ended) return current;
-    return this.finish(current, log);
+    return this.finish(current, ctx, log);
   }
 
   /** A task past its deadline fails with upstream_timeout (costs nothing). */
-  private async expire(record: TaskRecord, log: Logger): Promise<TaskRecord> {
+  private async expire(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
     const now = this.clock.now();
     const minutes = Math.round(this.deadlineMs / 60_000);
     applyUpstreamState(
@@ -370,11 +387,11 @@ export class TaskService implements TaskApi {
       now,
     );
     await this.store.update(record);
-    return this.finish(record, log);
+    return this.finish(record, ctx, log);
   }
 
   /** After a terminal update: reads back the record that won (another instance may have ended it first), then settles. */
-  private async finish(written: TaskRecord, log: Logger): Promise<TaskRecord> {
+  private async finish(written: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
     const stored = (await this.store.get(written.id)) ?? written;
     if (stored.status === written.status && stored.updatedAt === written.updatedAt) {
       const status = stored.status as 'succeeded' | 'failed';
@@ -383,12 +400,22 @@ export class TaskService implements TaskApi {
       // The slot also lapses on its own after the deadline, so a failure here costs the owner a slot only for a while.
       await this.limiter?.release(stored.owner, stored.id).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'open-task slot not released'));
     }
-    if (!stored.usageSettled) await this.settle(stored, log);
+    if (!stored.usageSettled) await this.settle(stored, log, ctx);
     return stored;
   }
 
+  /** One upstream call; its wall time counts as this request's upstream wait. */
+  private async send(ctx: RequestContext, channel: Channel, adapter: ImageAdapter, request: UpstreamRequest, operation: 'submit' | 'poll'): Promise<UpstreamResponse> {
+    const started = performance.now();
+    try {
+      return await this.client.send(channel, adapter, request, operation);
+    } finally {
+      ctx.upstreamMs = (ctx.upstreamMs ?? 0) + (performance.now() - started);
+    }
+  }
+
   /** Settles usage if this caller wins the store's one-time claim. */
-  private async settle(record: TaskRecord, log: Logger): Promise<void> {
+  private async settle(record: TaskRecord, log: Logger, ctx?: RequestContext): Promise<void> {
     if (!(await this.store.claimSettlement(record.id))) return;
     const status = record.status as 'succeeded' | 'failed';
     const event: UsageEvent = {
@@ -406,7 +433,7 @@ export class TaskService implements TaskApi {
     };
     try {
       event.cost = computeCost(this.prices, record, record.resultUrls.length, status);
-      await this.sink.record(event);
+      await this.sink.record(event, ctx ? { requestId: ctx.requestId } : undefined);
     } catch (err) {
       // The claim is taken, so no other caller will retry: this line is what reconciliation works from.
       log.error({ event: 'usage_settlement_failed', usage: event, error: errorFields(err) }, 'usage could not be recorded');

@@ -469,7 +469,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const warnings = a.logger.at('warn').filter((l) => l.fields.event === 'poll_failed');
         expect(warnings.map((w) => (w.fields.error as { kind: string }).kind)).toStrictEqual(['server_error', 'malformed']);
         expect(warnings[0]?.fields.task_id).toBe(task_id);
-        expect(warnings[0]?.fields.requestId).toBe('req-1');
+        expect(warnings[0]?.fields.request_id).toBe('req-1');
         expect(a.router.failures).toStrictEqual(['hub-1']);
       });
 
