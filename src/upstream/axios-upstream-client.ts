@@ -285,6 +285,7 @@ export class AxiosUpstreamClient implements UpstreamClient {
       transformResponse: [(body: unknown) => body],
       adapter: createLeanHttpAdapter({ httpAgent, httpsAgent, maxResponseBytes: this.opts.maxResponseBytes }),
     });
+    trimAxiosDefaults(instance);
     const pool: ChannelPool = { origin: base.origin, base: channel.baseUrl, instance, httpAgent, httpsAgent };
     this.pools.set(channel.id, pool);
     return pool;
@@ -321,25 +322,17 @@ export class AxiosUpstreamClient implements UpstreamClient {
     timeoutMs: number,
     secrets: readonly string[],
   ): Promise<UpstreamResponse> {
-    const controller = new AbortController();
-    let timedOut = false;
-    // axios' own timeout is an idle timer on the socket; this one bounds the whole attempt.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
     let response: AxiosResponse<Buffer>;
     try {
-      response = await pool.instance.request<Buffer>({ method: request.method, url, data, headers, signal: controller.signal, timeout: timeoutMs });
+      // The lean adapter bounds the whole attempt (connect, send, headers, body) by `timeout`.
+      response = await pool.instance.request<Buffer>({ method: request.method, url, data, headers, timeout: timeoutMs });
     } catch (err) {
-      throw this.transportError(channel, err, timedOut, timeoutMs);
-    } finally {
-      clearTimeout(timer);
+      throw this.transportError(channel, err, timeoutMs);
     }
     return this.classifyResponse(channel, adapter, request, response, secrets);
   }
 
-  private transportError(channel: Channel, err: unknown, timedOut: boolean, timeoutMs: number): UpstreamError {
+  private transportError(channel: Channel, err: unknown, timeoutMs: number): UpstreamError {
     const codes = errorCodes(err);
     const has = (...wanted: string[]): boolean => wanted.some((c) => codes.includes(c));
     const message = err instanceof Error ? err.message : String(err);
@@ -349,7 +342,7 @@ export class AxiosUpstreamClient implements UpstreamClient {
     if (/maxContentLength/i.test(message)) {
       return new UpstreamError('too_large', `upstream ${channel.id} sent a response larger than ${this.opts.maxResponseBytes} bytes; it was not read.`);
     }
-    if (timedOut || has('ECONNABORTED', 'ETIMEDOUT') || /timeout/i.test(message)) {
+    if (has('ECONNABORTED', 'ETIMEDOUT') || /timeout/i.test(message)) {
       return new UpstreamError('timeout', `upstream ${channel.id} did not answer within ${timeoutMs} ms.`);
     }
     if (has('ECONNREFUSED')) {
@@ -421,6 +414,17 @@ export class AxiosUpstreamClient implements UpstreamClient {
       throw new UpstreamError(kind, message, status, retryAfterSeconds);
     }
   }
+}
+
+/**
+ * axios merges the instance defaults into every request config; its stock defaults (per-method header
+ * tables, xsrf and transitional settings the lean adapter never reads) doubled that cost. Keep only what
+ * this client sets.
+ */
+function trimAxiosDefaults(instance: AxiosInstance): void {
+  const defaults = instance.defaults as unknown as Record<string, unknown>;
+  defaults.headers = {};
+  for (const key of ['xsrfCookieName', 'xsrfHeaderName', 'transitional', 'env', 'maxBodyLength']) delete defaults[key];
 }
 
 function safeDescribe(adapter: ImageAdapter, body: unknown): string | undefined {

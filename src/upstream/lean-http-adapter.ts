@@ -3,8 +3,8 @@
  * instance per channel), but its stock http adapter costs ~0.3-0.4 ms of CPU per request on this
  * hardware (follow-redirects wrapping, stream plumbing, per-request AbortController and zlib set-up);
  * this one sends the body, reads at most `maxResponseBytes`, and hands back a Buffer. Redirects are
- * never followed (the client classifies 3xx), there is no proxy, and the caller's AbortSignal bounds
- * the whole attempt. Measured with `npm run bench` (see docs/benchmarks.md).
+ * never followed (the client classifies 3xx), there is no proxy, and `timeout` bounds the whole
+ * attempt. Measured with `npm run bench` (see docs/benchmarks.md).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -46,9 +46,11 @@ export function createLeanHttpAdapter(options: LeanHttpAdapterOptions): AxiosAda
       if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
       headers['Accept-Encoding'] = 'gzip, deflate, br';
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const fail = (err: Error): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         reject(err);
       };
       const req = (isHttps ? https : http).request(
@@ -82,22 +84,19 @@ export function createLeanHttpAdapter(options: LeanHttpAdapterOptions): AxiosAda
           stream.on('end', () => {
             if (settled) return;
             settled = true;
+            clearTimeout(timer);
             resolve({ data: Buffer.concat(chunks, size), status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers as AxiosResponse['headers'], config, request: req });
           });
         },
       );
       req.on('error', fail);
-      const signal = config.signal as AbortSignal | undefined;
-      if (signal) {
-        if (signal.aborted) {
-          req.destroy(Object.assign(new Error('canceled'), { code: 'ERR_CANCELED' }));
-        } else {
-          const onAbort = (): void => {
-            req.destroy(Object.assign(new Error('canceled'), { code: 'ERR_CANCELED' }));
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
-          req.once('close', () => signal.removeEventListener('abort', onAbort));
-        }
+      // `timeout` bounds the whole exchange (axios' own is an idle timer); one timer, no AbortController.
+      if (config.timeout && config.timeout > 0) {
+        timer = setTimeout(() => {
+          const err = Object.assign(new Error(`timeout of ${config.timeout} ms exceeded`), { code: 'ETIMEDOUT' });
+          req.destroy(err);
+          fail(err);
+        }, config.timeout);
       }
       if (body !== undefined) req.write(body);
       req.end();
