@@ -67,6 +67,21 @@ export function multipartReadError(err: unknown): unknown {
   return new BridgeError('invalid_request', `The multipart body is malformed${detail ? ` (${detail})` : ''}; send multipart/form-data with a boundary and complete parts.`);
 }
 
+/** A complete raw HTTP/1.1 response carrying the error envelope, for sockets fastify never sees; it closes the connection. */
+export function rawErrorResponse(error: BridgeError): string {
+  const body = JSON.stringify(error.toEnvelope());
+  return [
+    `HTTP/1.1 ${error.httpStatus} ${error.httpStatus === 405 ? 'Method Not Allowed' : 'Bad Request'}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'X-Content-Type-Options: nosniff',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
 /**
  * The raw HTTP answer to a request node's HTTP parser refused before fastify saw it (bad request line,
  * bad header, an unknown method, headers too large): the error envelope, then the connection is closed.
@@ -79,16 +94,5 @@ export function clientErrorResponse(err: unknown): string {
       : code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? 'The request was not received in time.'
         : 'The HTTP request is malformed (request line, method, headers or framing).';
-  const error = new BridgeError('invalid_request', message);
-  const body = JSON.stringify(error.toEnvelope());
-  return [
-    `HTTP/1.1 ${error.httpStatus} Bad Request`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
-    'X-Content-Type-Options: nosniff',
-    'Connection: close',
-    '',
-    body,
-  ].join('\r\n');
+  return rawErrorResponse(new BridgeError('invalid_request', message));
 }

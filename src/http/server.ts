@@ -2,12 +2,13 @@
  * The standalone fastify server and the plain `(req, res)` handler for node:http / Express hosts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import { CONFIG } from '../di/tokens';
 import { BridgeError } from '../platform/errors';
-import { clientErrorResponse } from './http-errors';
+import { clientErrorResponse, rawErrorResponse } from './http-errors';
 import { createBridgePlugin, SECURITY_HEADERS } from './plugin';
 import { requestIdFrom } from './request-id';
 
@@ -37,6 +38,17 @@ export function buildServer(container: DependencyContainer): FastifyInstance {
       if (socket.writable) socket.write(clientErrorResponse(err));
       socket.destroy(err);
     },
+  });
+  // node answers these itself, without the envelope: an Expect other than 100-continue (417, empty body) and
+  // CONNECT (the socket is closed unanswered when nobody listens for it).
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const err = new BridgeError('invalid_request', 'The Expect header is not supported (only "100-continue" is).', 'Expect');
+    const body = JSON.stringify(err.toEnvelope());
+    res.writeHead(err.httpStatus, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
+  app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end(rawErrorResponse(new BridgeError('method_not_allowed', 'CONNECT is not supported; this is not a proxy.')));
   });
   void app.register(createBridgePlugin(container));
   return app;
