@@ -177,7 +177,7 @@ describe('fault on submit', () => {
   it('a slow body that arrives within the timeout is a task', async () => {
     const r = await rig();
     try {
-      r.hub.onSubmit = slowBody(ACCEPTED, 20, 201);
+      r.hub.onSubmit = slowBody(ACCEPTED, 10, 201);
       const res = await request(r, 'POST', '/v1/images/tasks', NANO);
       expect(res.status).toBe(201);
       expect(r.hub.submits).toBe(1);
