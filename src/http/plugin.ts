@@ -12,6 +12,7 @@ import { BridgeError } from '../platform/errors';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { PlatformTask } from '../platform/task';
 import type { Authenticator, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
+import { withBindings } from '../util/bound-logger';
 import { multipartReadError, toBridgeError } from './http-errors';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
@@ -133,7 +134,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
 
     app.addHook('onRequest', async (request, reply) => {
       const requestId = requestIdFrom(request.headers['x-request-id']);
-      request.bridge = { requestId, log: logger.child({ request_id: requestId }), model: '-', upstreamSeconds: 0 };
+      request.bridge = { requestId, log: withBindings(logger, { request_id: requestId }), model: '-', upstreamSeconds: 0 };
       reply.header('x-request-id', requestId);
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     });
@@ -190,7 +191,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       const principal = await authenticator.authenticate(request.headers.authorization);
       if (!principal) throw new BridgeError('unauthorized', 'Missing or unknown API key; send the header "Authorization: Bearer <key>".');
       request.bridge.principal = principal;
-      request.bridge.log = request.bridge.log.child({ owner: principal.owner });
+      request.bridge.log = withBindings(logger, { request_id: request.bridge.requestId, owner: principal.owner });
     };
 
     app.post('/v1/images/tasks', { bodyLimit: limits.bodyBytes, onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {

@@ -10,7 +10,6 @@ import { CONFIG } from '../di/tokens';
 import { BridgeError } from '../platform/errors';
 import { clientErrorResponse, rawErrorResponse } from './http-errors';
 import { createBridgePlugin, SECURITY_HEADERS } from './plugin';
-import { requestIdFrom } from './request-id';
 
 /** A fastify server serving the platform API from `container` (not listening yet). */
 export function buildServer(container: DependencyContainer): FastifyInstance {
@@ -20,7 +19,6 @@ export function buildServer(container: DependencyContainer): FastifyInstance {
     logger: false,
     bodyLimit: config.limits.bodyBytes,
     requestIdHeader: false,
-    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     keepAliveTimeout: 65_000,

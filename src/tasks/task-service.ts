@@ -17,6 +17,7 @@ import type { UpstreamClient } from '../upstream/upstream-client';
 import type { ImageIntent } from '../intent/intent';
 import { DEFAULT_IDEMPOTENCY_TTL_MS, idempotencyStoreKey, requestFingerprint } from '../security/idempotency';
 import type { Clock, IdempotencyEntry, Logger, Metrics, Principal, Random, RequestContext, SubmitLimiter, TaskApi, TaskStore, UsageEvent, UsageSink } from './ports';
+import { withBindings } from '../util/bound-logger';
 import { computeCost, DEFAULT_PRICES, type Prices } from './pricing';
 import { applyUpstreamState, toPlatformTask, type TaskRecord } from './task-record';
 
@@ -135,7 +136,7 @@ export class TaskService implements TaskApi {
     const intent = normalizePlatformRequest(raw, this.normalizeOptions);
     const channels = this.router.candidates(intent);
     const id = newTaskId(this.random);
-    const log = this.logger.child({ request_id: ctx.requestId, task_id: id });
+    const log = withBindings(this.logger, { request_id: ctx.requestId, task_id: id });
 
     let idempotency: { key: string; entry: IdempotencyEntry } | undefined;
     if (ctx.idempotencyKey !== undefined) {
@@ -299,7 +300,7 @@ export class TaskService implements TaskApi {
     const record = await this.store.get(taskId);
     // Unknown and foreign tasks answer alike: the answer never reveals that an id exists.
     if (!record || record.owner !== principal.owner) throw taskNotFound();
-    const log = this.logger.child({ request_id: ctx.requestId, task_id: taskId });
+    const log = withBindings(this.logger, { request_id: ctx.requestId, task_id: taskId });
     if (isTerminal(record.status)) {
       // Settled normally when it became terminal; this catches a crash between the update and the settlement.
       if (!record.usageSettled) await this.settle(record, log, ctx);
