@@ -42,6 +42,8 @@ export interface Limits {
   readonly pollIntervalMs: number;
   /** A task not terminal this long after submit is failed, in ms. */
   readonly taskDeadlineMs: number;
+  /** Longest a query waits for an upstream poll before answering the stored task, in ms. */
+  readonly queryWaitMs: number;
   /** Time allowed to finish in-flight requests on shutdown, in ms. */
   readonly shutdownGraceMs: number;
   /** Submits per minute per owner (token bucket refill). */
@@ -97,6 +99,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxUrlLength: 4096,
   pollIntervalMs: 1000,
   taskDeadlineMs: 30 * 60 * 1000,
+  queryWaitMs: 3000,
   shutdownGraceMs: 10_000,
   rateLimitPerMinute: 120,
   rateLimitBurst: 30,
@@ -113,6 +116,7 @@ export const LIMIT_VARIABLES: Readonly<Record<string, keyof Limits>> = {
   MAX_URL_LENGTH: 'maxUrlLength',
   POLL_INTERVAL_MS: 'pollIntervalMs',
   TASK_DEADLINE_MS: 'taskDeadlineMs',
+  QUERY_WAIT_MS: 'queryWaitMs',
   SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   RATE_LIMIT_BURST: 'rateLimitBurst',

@@ -175,6 +175,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   value<TaskServiceOptions>(TASK_OPTIONS, () => ({
     pollIntervalMs: config.limits.pollIntervalMs,
     deadlineMs: config.limits.taskDeadlineMs,
+    queryWaitMs: config.limits.queryWaitMs,
     idempotencyTtlMs: config.limits.idempotencyTtlMs,
   }));
   // One TaskService per container (useClass would build a new one, with its own coalescing map, per resolve).

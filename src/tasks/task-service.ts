@@ -27,6 +27,12 @@ export interface TaskServiceOptions {
   readonly pollIntervalMs?: number;
   /** A task not terminal this long after submit fails with upstream_timeout (default 15 min). */
   readonly deadlineMs?: number;
+  /**
+   * Longest a query waits for the upstream poll it started or joined (default 3000 ms). Past it the stored
+   * task is answered and the poll goes on in the background: a hung upstream (timeouts x retries) must not
+   * hang the client's query.
+   */
+  readonly queryWaitMs?: number;
   /** How long an Idempotency-Key is remembered after its task was created (default 24 h). */
   readonly idempotencyTtlMs?: number;
   /** How long a key stays reserved by a submit that never finishes (a crashed instance; default 5 min). */
@@ -43,6 +49,7 @@ export interface TaskServiceOptions {
 export const DEFAULT_TASK_OPTIONS = {
   pollIntervalMs: 1000,
   deadlineMs: 15 * 60 * 1000,
+  queryWaitMs: 3000,
   idempotencyTtlMs: DEFAULT_IDEMPOTENCY_TTL_MS,
   idempotencyPendingTtlMs: 5 * 60 * 1000,
   idempotencyWaitMs: 10_000,
@@ -95,6 +102,7 @@ function errorFields(err: unknown): Record<string, unknown> {
 export class TaskService implements TaskApi {
   private readonly pollIntervalMs: number;
   private readonly deadlineMs: number;
+  private readonly queryWaitMs: number;
   private readonly prices: Prices;
   private readonly idempotency: { ttlMs: number; pendingTtlMs: number; waitMs: number; pollMs: number; sleep: (ms: number) => Promise<void> };
   /** In-flight refreshes by task id: concurrent queries of one task in this process share one poll. */
@@ -117,7 +125,8 @@ export class TaskService implements TaskApi {
   ) {
     this.pollIntervalMs = options?.pollIntervalMs ?? DEFAULT_TASK_OPTIONS.pollIntervalMs;
     this.deadlineMs = options?.deadlineMs ?? DEFAULT_TASK_OPTIONS.deadlineMs;
-    if (!(this.pollIntervalMs > 0) || !(this.deadlineMs > 0)) throw new RangeError('TaskService pollIntervalMs and deadlineMs must be positive');
+    this.queryWaitMs = options?.queryWaitMs ?? DEFAULT_TASK_OPTIONS.queryWaitMs;
+    if (!(this.pollIntervalMs > 0) || !(this.deadlineMs > 0) || !(this.queryWaitMs > 0)) throw new RangeError('TaskService pollIntervalMs, deadlineMs and queryWaitMs must be positive');
     this.prices = prices ?? DEFAULT_PRICES;
     const d = DEFAULT_TASK_OPTIONS;
     this.idempotency = {
@@ -306,7 +315,25 @@ export class TaskService implements TaskApi {
       if (!record.usageSettled) await this.settle(record, log, ctx);
       return toPlatformTask(record);
     }
-    return toPlatformTask(await this.refresh(record, ctx, log));
+    return toPlatformTask(await this.refreshWithin(record, ctx, log));
+  }
+
+  /** refresh(), but answers the stored record once queryWaitMs has passed (the poll goes on in the background). */
+  private async refreshWithin(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
+    const work = this.refresh(record, ctx, log);
+    let timer: NodeJS.Timeout | undefined;
+    const fallback = new Promise<TaskRecord>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn({ event: 'poll_slow', channel: record.channelId, waited_ms: this.queryWaitMs }, 'upstream poll still running; answering the stored task');
+        resolve(record);
+      }, this.queryWaitMs);
+    });
+    try {
+      // race() also handles a late rejection of `work`, so it can never become an unhandled rejection.
+      return await Promise.race([work, fallback]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The freshest record this caller may have: polls when the interval has passed and this caller won the lease. */
