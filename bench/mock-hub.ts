@@ -8,6 +8,8 @@ import http from 'node:http';
 let submits = 0;
 let polls = 0;
 let seq = 0;
+/** Poll times (ms, monotonic) since the last reset, for the fan-in check. */
+let pollTimes: number[] = [];
 
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -23,12 +25,14 @@ const server = http.createServer((req, res) => {
       body = { task_id: `up_${seq}`, status: 'queued', ready: false };
     } else if (req.method === 'GET' && url.startsWith('/hub/v1/tasks/')) {
       polls++;
+      if (pollTimes.length < 100_000) pollTimes.push(performance.now());
       body = { task_id: url.slice('/hub/v1/tasks/'.length), model: 'gpt-image-2', status: 'running', ready: false, progress: 50 };
     } else if (req.method === 'GET' && url === '/stats') {
-      body = { submits, polls };
+      body = { submits, polls, pollTimes };
     } else if (req.method === 'POST' && url === '/stats/reset') {
       submits = 0;
       polls = 0;
+      pollTimes = [];
       body = { ok: true };
     } else {
       status = 404;

@@ -8,11 +8,17 @@ let mod;
 try {
   mod = require(cli);
 } catch (err) {
-  if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(cli)) {
-    process.stderr.write('image-task-bridge: dist/src/cli.js is missing; run `npm run build` first.\n');
+  if (!(err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(cli))) throw err;
+  // A fresh clone has no dist/: build it once (TypeScript is a dev dependency), then run.
+  process.stderr.write('image-task-bridge: dist/ is missing; building it once (npm run build)...\n');
+  try {
+    const tsc = require.resolve('typescript/bin/tsc', { paths: [path.join(__dirname, '..')] });
+    require('node:child_process').execFileSync(process.execPath, [tsc, '-p', path.join(__dirname, '..', 'tsconfig.build.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    process.stderr.write('image-task-bridge: the build failed; run `npm ci && npm run build` and try again.\n');
     process.exit(1);
   }
-  throw err;
+  mod = require(cli);
 }
 mod
   .main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env })
