@@ -2,7 +2,7 @@
  * The command line: `image-task-bridge serve` (default) and `image-task-bridge translate <file|->`.
  */
 import 'reflect-metadata';
-import { loadConfig } from './config/config';
+import { CONFIG_VARIABLES, loadConfig } from './config/config';
 import { startGateway, type Gateway } from './http/gateway';
 import { isBridgeError } from './platform/errors';
 import { runTranslate } from './cli/translate';
@@ -28,15 +28,27 @@ Usage:
                                         print the intent and upstream request a platform request becomes (no network)
   image-task-bridge --help              this text
 
-serve reads its configuration from the environment (see README "Configuration"):
-  PORT (8080)  HOST (127.0.0.1)  GATEWAY_API_KEYS ("key" or "key:owner", comma-separated)
-  HUB_BASE_URL  HUB_API_KEY  TASK_STORE (memory|redis)  REDIS_URL  REDIS_KEY_PREFIX  LOG_LEVEL (info)
-  CONFIG_FILE (JSON: channels, prices)  BODY_LIMIT_BYTES  UPLOAD_LIMIT_BYTES  MAX_REFERENCE_IMAGES
-  MAX_PROMPT_LENGTH  MAX_URL_LENGTH  POLL_INTERVAL_MS  TASK_DEADLINE_MS  SHUTDOWN_GRACE_MS
+serve reads its configuration from the environment (defaults and meanings: README "Configuration"):
+${wrapVariables(CONFIG_VARIABLES)}
 With no HUB_BASE_URL and no CONFIG_FILE channels, serve starts the built-in sandbox hub and, without
 GATEWAY_API_KEYS, prints a development key. Logs are JSON lines on stdout; the banner goes to stderr.
 Exit codes: 0 normal stop, 1 start-up failure, 2 bad configuration.
 `;
+
+/** The variable names, two-space separated, wrapped at about 100 columns. */
+function wrapVariables(names: readonly string[]): string {
+  const lines: string[] = [];
+  let current = ' ';
+  for (const name of names) {
+    if (current.length + name.length + 2 > 100) {
+      lines.push(current);
+      current = ' ';
+    }
+    current += ` ${name}`;
+  }
+  lines.push(current);
+  return lines.join('\n');
+}
 
 function line(stream: NodeJS.WritableStream, text: string): void {
   stream.write(`${text}\n`);

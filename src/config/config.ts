@@ -219,6 +219,9 @@ const envSchema = z.object({
   REFERENCE_URL_ALLOW_HOSTS: z.string().optional(),
 });
 
+/** Every environment variable serve reads (the README table and --help list exactly these). */
+export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape), ...Object.keys(LIMIT_VARIABLES)];
+
 /** REFERENCE_URL_POLICY and REFERENCE_URL_ALLOW_HOSTS. */
 function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ReferenceUrlPolicyOptions {
   const mode = (modeRaw ?? 'public').trim().toLowerCase();
