@@ -112,7 +112,7 @@ export async function openLoop(baseUrl: string, make: (i: number) => LoadRequest
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     // Timers fire at ms granularity: a request sent a little early counts from when it was sent, one sent
     // late counts from when it should have been sent (the queueing a closed loop would hide).
-    const from = Math.max(scheduled, performance.now());
+    const from = Math.min(scheduled, performance.now());
     inflight.push(
       send(agent, url, make(i)).then(
         (res) => {

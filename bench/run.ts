@@ -79,6 +79,12 @@ async function startGateway(hubUrl: string, extraEnv: Record<string, string> = {
   throw new Error('gateway did not become healthy in 10 s');
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMiB(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -154,11 +160,15 @@ async function main(): Promise<void> {
       { name: 'open loop 1000/s', run: (u, m) => openLoop(u, m, 1000, PHASE_MS) },
     ];
     for (const phase of phases) {
+      await new Promise((r) => setTimeout(r, 1000)); // cool-down: no backlog carries into the next phase
       const direct = await phase.run(mock.url, () => directSubmit);
+      await new Promise((r) => setTimeout(r, 500));
+      const cpuBefore = cpuMs(gateway.child.pid);
       const gw = await phase.run(gateway.url, () => gwSubmit);
-      latency[`submit ${phase.name}`] = { direct, gateway: gw, added: diff(gw, direct) };
+      const gatewayCpuMsPerRequest = Math.round(((cpuMs(gateway.child.pid) - cpuBefore) / gw.count) * 1000) / 1000;
+      latency[`submit ${phase.name}`] = { direct, gateway: gw, added: diff(gw, direct), gatewayCpuMsPerRequest };
       const a = diff(gw, direct);
-      row('submit', phase.name, `direct p50/p90/p99 ${direct.p50}/${direct.p90}/${direct.p99} ms`, `gateway ${gw.p50}/${gw.p90}/${gw.p99} ms`, `added ${a.p50}/${a.p90}/${a.p99} ms`, `errors ${gw.errors}`);
+      row('submit', phase.name, `direct p50/p90/p99 ${direct.p50}/${direct.p90}/${direct.p99} ms`, `gateway ${gw.p50}/${gw.p90}/${gw.p99} ms`, `added ${a.p50}/${a.p90}/${a.p99} ms`, `gateway CPU ${gatewayCpuMsPerRequest} ms/req`, `errors ${gw.errors}`);
     }
 
     // Polls: every gateway poll hits a task not polled within the interval, so each one reaches the upstream.
