@@ -4,28 +4,8 @@
  * image_size, quality, seed, image_urls).
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import type { MapContext, ParamMap } from '../../src/adapter/param-map';
+import { presetOrGridSize, type ParamMap } from '../../src/adapter/param-map';
 import { FAL_IMAGE_SIZE_PRESETS, FAL_RESOLUTION_FAMILIES, FAL_SEED_FAMILIES, FAL_SIZE_MULTIPLE } from './fal-models';
-
-/** Rounds an edge to the nearest multiple fal accepts (1080 -> 1088). */
-function snap(edge: number): number {
-  return Math.round(edge / FAL_SIZE_MULTIPLE) * FAL_SIZE_MULTIPLE;
-}
-
-/** gpt-image-2 size -> `image_size`: a preset name, or `{width, height}` snapped to fal's grid with a warning. */
-function imageSize(width: number, height: number, ctx: MapContext): string | { width: number; height: number } {
-  const requested = `${width}x${height}`;
-  const preset = FAL_IMAGE_SIZE_PRESETS[requested];
-  if (preset) return preset;
-  const actual = { width: snap(width), height: snap(height) };
-  if (actual.width !== width || actual.height !== height) {
-    const sent = `${actual.width}x${actual.height}`;
-    ctx.warn({ code: 'size_adjusted', param: 'size', message: `The upstream needs edges that are multiples of ${FAL_SIZE_MULTIPLE}; size ${requested} was generated as ${sent}.` });
-    ctx.meta('requested_size', requested);
-    ctx.meta('actual_size', sent);
-  }
-  return actual;
-}
 
 /** The fal mapping table. */
 export const falParamMap = {
@@ -38,7 +18,7 @@ export const falParamMap = {
   format: { to: 'output_format' },
   geometry: {
     merge: (g, intent, ctx) => {
-      if (g.kind === 'size') return { image_size: imageSize(g.width, g.height, ctx) };
+      if (g.kind === 'size') return { image_size: presetOrGridSize(g.width, g.height, FAL_IMAGE_SIZE_PRESETS, FAL_SIZE_MULTIPLE, ctx) };
       const out: Record<string, unknown> = {};
       if (g.aspectRatio !== undefined) out.aspect_ratio = g.aspectRatio;
       if (g.resolution !== undefined && FAL_RESOLUTION_FAMILIES.includes(intent.family)) out.resolution = g.resolution;

@@ -2,28 +2,8 @@
  * hubParamMap: where every canonical intent field goes in the hub's `input` (design sections 4 and 9).
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import type { MapContext, ParamMap } from '../../src/adapter/param-map';
+import { presetOrGridSize, type ParamMap } from '../../src/adapter/param-map';
 import { HUB_IMAGE_SIZE_PRESETS, HUB_RESOLUTION_FAMILIES, HUB_SEED_FAMILIES, HUB_SIZE_MULTIPLE } from './hub-models';
-
-/** Rounds an edge to the nearest multiple the hub accepts (1080 -> 1088). */
-function snap(edge: number): number {
-  return Math.round(edge / HUB_SIZE_MULTIPLE) * HUB_SIZE_MULTIPLE;
-}
-
-/** gpt-image-2 size -> `image_size`: a preset name, or `{width, height}` snapped to the hub's grid with a warning. */
-function imageSize(width: number, height: number, ctx: MapContext): string | { width: number; height: number } {
-  const requested = `${width}x${height}`;
-  const preset = HUB_IMAGE_SIZE_PRESETS[requested];
-  if (preset) return preset;
-  const actual = { width: snap(width), height: snap(height) };
-  if (actual.width !== width || actual.height !== height) {
-    const sent = `${actual.width}x${actual.height}`;
-    ctx.warn({ code: 'size_adjusted', param: 'size', message: `The upstream needs edges that are multiples of ${HUB_SIZE_MULTIPLE}; size ${requested} was generated as ${sent}.` });
-    ctx.meta('requested_size', requested);
-    ctx.meta('actual_size', sent);
-  }
-  return actual;
-}
 
 /** The hub mapping table. */
 export const hubParamMap = {
@@ -36,7 +16,7 @@ export const hubParamMap = {
   format: { to: 'output_format' },
   geometry: {
     merge: (g, intent, ctx) => {
-      if (g.kind === 'size') return { image_size: imageSize(g.width, g.height, ctx) };
+      if (g.kind === 'size') return { image_size: presetOrGridSize(g.width, g.height, HUB_IMAGE_SIZE_PRESETS, HUB_SIZE_MULTIPLE, ctx) };
       const out: Record<string, unknown> = {};
       if (g.aspectRatio !== undefined) out.aspect_ratio = g.aspectRatio;
       if (g.resolution !== undefined && HUB_RESOLUTION_FAMILIES.includes(intent.family)) out.resolution = g.resolution;

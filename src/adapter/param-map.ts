@@ -62,3 +62,29 @@ export function applyParamMap<I extends object>(
   }
   return body;
 }
+
+/**
+ * A size as an upstream `image_size`: the preset name where `presets` has the exact "WxH", otherwise
+ * `{ width, height }` with each edge rounded to the nearest multiple the upstream accepts (1080 -> 1088
+ * for 16), recording a `size_adjusted` warning and requested_size / actual_size metadata when it changed.
+ */
+export function presetOrGridSize(
+  width: number,
+  height: number,
+  presets: Readonly<Record<string, string>>,
+  multiple: number,
+  ctx: MapContext,
+): string | { width: number; height: number } {
+  const requested = `${width}x${height}`;
+  const preset = presets[requested];
+  if (preset) return preset;
+  const snap = (edge: number): number => Math.round(edge / multiple) * multiple;
+  const actual = { width: snap(width), height: snap(height) };
+  if (actual.width !== width || actual.height !== height) {
+    const sent = `${actual.width}x${actual.height}`;
+    ctx.warn({ code: 'size_adjusted', param: 'size', message: `The upstream needs edges that are multiples of ${multiple}; size ${requested} was generated as ${sent}.` });
+    ctx.meta('requested_size', requested);
+    ctx.meta('actual_size', sent);
+  }
+  return actual;
+}
