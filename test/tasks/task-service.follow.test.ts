@@ -1,20 +1,14 @@
 /** Polls that need follow-up requests (e.g. a status URL, then a result URL), with a stub adapter. */
 import nock from 'nock';
-import { container as root } from 'tsyringe';
 import type { Channel } from '../../src/adapter/channels';
 import type { ImageAdapter, PollOutcome, UpstreamResponse } from '../../src/adapter/contract';
-import { AdapterRegistry } from '../../src/adapter/registry';
-import { ADAPTERS, CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
-import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
-import { MemoryTaskStore } from '../../src/tasks/memory-task-store';
 import { TaskService } from '../../src/tasks/task-service';
 import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
 import { CapturingLogger } from '../support/capturing-logger';
 import { FakeClock } from '../support/fake-clock';
 import { RecordingMetrics } from '../support/fake-metrics';
-import { RecordingSink } from '../support/recording-sink';
 import { SeqRandom } from '../support/seq-random';
-import { StaticRouter } from '../support/static-router';
+import { serviceContainer } from '../support/service-container';
 
 const BASE = 'https://stub.test';
 
@@ -46,23 +40,10 @@ const alice = { owner: 'alice', keyLabel: 'k' };
 const ctx = { requestId: 'r' };
 
 function setup() {
-  const c = root.createChildContainer();
   const clock = new FakeClock();
   const logger = new CapturingLogger();
-  const metrics = new RecordingMetrics();
-  const client = new AxiosUpstreamClient(clock, new SeqRandom(), logger, metrics, { retry: { maxAttempts: 1 }, sleep: async () => {} });
-  c.register(ADAPTERS, { useClass: StubAdapter });
-  c.register(AdapterRegistry, { useClass: AdapterRegistry });
-  c.register(TASK_STORE, { useValue: new MemoryTaskStore(clock) });
-  c.register(USAGE_SINK, { useValue: new RecordingSink() });
-  c.register(CHANNEL_ROUTER, { useValue: new StaticRouter([channel]) });
-  c.register(UPSTREAM_CLIENT, { useValue: client });
-  c.register(CLOCK, { useValue: clock });
-  c.register(RANDOM, { useValue: new SeqRandom() });
-  c.register(LOGGER, { useValue: logger });
-  c.register(METRICS, { useValue: metrics });
-  c.register(NORMALIZE_OPTIONS, { useValue: DEFAULT_NORMALIZE_OPTIONS });
-  c.register(TASK_OPTIONS, { useValue: { pollIntervalMs: 1000 } });
+  const client = new AxiosUpstreamClient(clock, new SeqRandom(), logger, new RecordingMetrics(), { retry: { maxAttempts: 1 }, sleep: async () => {} });
+  const { c } = serviceContainer({ adapter: StubAdapter, channel, client, options: { pollIntervalMs: 1000 }, clock, logger });
   return { service: c.resolve(TaskService), clock, logger, client, c };
 }
 

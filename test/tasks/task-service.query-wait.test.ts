@@ -3,22 +3,12 @@
  * (timeouts x retries) gets the stored task back promptly; the poll finishes in the background and the
  * next query sees its result.
  */
-import { container as root } from 'tsyringe';
 import type { Channel } from '../../src/adapter/channels';
 import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../../src/adapter/contract';
-import { AdapterRegistry } from '../../src/adapter/registry';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
-import { ADAPTERS, CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
-import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
-import { MemoryTaskStore } from '../../src/tasks/memory-task-store';
 import { TaskService } from '../../src/tasks/task-service';
 import type { UpstreamClient } from '../../src/upstream/upstream-client';
-import { CapturingLogger } from '../support/capturing-logger';
-import { FakeClock } from '../support/fake-clock';
-import { RecordingMetrics } from '../support/fake-metrics';
-import { RecordingSink } from '../support/recording-sink';
-import { SeqRandom } from '../support/seq-random';
-import { StaticRouter } from '../support/static-router';
+import { serviceContainer } from '../support/service-container';
 
 /** Answers submits at once; holds every poll until the test releases it. */
 class HeldPollClient implements UpstreamClient {
@@ -36,22 +26,8 @@ const channel: Channel = { id: 'hub', adapterId: 'hub', baseUrl: 'https://hub.te
 const alice = { owner: 'alice', keyLabel: 'k' };
 
 test('a hung poll is answered from the store after queryWaitMs; the poll lands in the background', async () => {
-  const c = root.createChildContainer();
-  const clock = new FakeClock();
   const client = new HeldPollClient();
-  const logger = new CapturingLogger();
-  c.register(ADAPTERS, { useClass: HubAdapter });
-  c.register(AdapterRegistry, { useClass: AdapterRegistry });
-  c.register(TASK_STORE, { useValue: new MemoryTaskStore(clock) });
-  c.register(USAGE_SINK, { useValue: new RecordingSink() });
-  c.register(CHANNEL_ROUTER, { useValue: new StaticRouter([channel]) });
-  c.register(UPSTREAM_CLIENT, { useValue: client });
-  c.register(CLOCK, { useValue: clock });
-  c.register(RANDOM, { useValue: new SeqRandom() });
-  c.register(LOGGER, { useValue: logger });
-  c.register(METRICS, { useValue: new RecordingMetrics() });
-  c.register(NORMALIZE_OPTIONS, { useValue: DEFAULT_NORMALIZE_OPTIONS });
-  c.register(TASK_OPTIONS, { useValue: { pollIntervalMs: 1000, queryWaitMs: 50 } });
+  const { c, logger } = serviceContainer({ adapter: HubAdapter, channel, client, options: { pollIntervalMs: 1000, queryWaitMs: 50 } });
   const service = c.resolve(TaskService);
 
   const submitted = await service.submit(alice, { body: { model: 'NanoBanana', prompt: 'a fox' } }, { requestId: 'r1' });
