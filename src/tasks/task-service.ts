@@ -394,7 +394,9 @@ export class TaskService implements TaskApi {
     const current = (await this.store.get(polled.id)) ?? polled;
     if (isTerminal(current.status)) return current;
     const now = this.clock.now();
-    const ended = applyUpstreamState(current, state, now);
+    // A failed task's upstream text reaches the client: remove the channel key itself, not only key-shaped text.
+    const secrets = [this.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
+    const ended = applyUpstreamState(current, state, now, secrets);
     if (!ended && now - current.createdAt >= this.deadlineMs) return this.expire(current, ctx, log);
     await this.store.update(current);
     if (!ended) return current;
