@@ -28,7 +28,7 @@ const server = http.createServer((req, res) => {
       if (pollTimes.length < 100_000) pollTimes.push(performance.now());
       body = { task_id: url.slice('/hub/v1/tasks/'.length), model: 'gpt-image-2', status: 'running', ready: false, progress: 50 };
     } else if (req.method === 'GET' && url === '/stats') {
-      body = { submits, polls, pollTimes };
+      body = { submits, polls, pollTimes, acceptedSinceStart: seq };
     } else if (req.method === 'POST' && url === '/stats/reset') {
       submits = 0;
       polls = 0;

@@ -141,8 +141,13 @@ async function main(): Promise<void> {
     process.exit(3);
   }, 15 * 60_000);
   let peakRss = 0;
+  // Which phase the gateway's RSS peaked in (submits, polls, throughput, fan-in).
+  let phaseName = 'warm-up';
+  const peakByPhase: Record<string, number> = {};
   const rssSampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMiB(gateway.child.pid));
+    const rss = rssMiB(gateway.child.pid);
+    peakRss = Math.max(peakRss, rss);
+    peakByPhase[phaseName] = Math.max(peakByPhase[phaseName] ?? 0, rss);
   }, 200);
   try {
     const directSubmit: LoadRequest = { method: 'POST', path: '/hub/v1/tasks', headers: { ...JSON_HEADERS, authorization: `Bearer ${HUB_KEY}` }, body: HUB_SUBMIT_BODY };
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       { name: 'open loop 500/s', run: (u, m) => openLoop(u, m, 500, PHASE_MS) },
       { name: 'open loop 1000/s', run: (u, m) => openLoop(u, m, 1000, PHASE_MS) },
     ];
+    phaseName = 'submits';
     for (const phase of phases) {
       await new Promise((r) => setTimeout(r, 1000)); // cool-down: no backlog carries into the next phase
       const direct = await phase.run(mock.url, () => directSubmit);
@@ -172,6 +178,7 @@ async function main(): Promise<void> {
     }
 
     // Polls: every gateway poll hits a task not polled within the interval, so each one reaches the upstream.
+    phaseName = 'polls';
     const pollTasks = await createTasks(gateway.url, QUICK ? 2000 : 7000);
     let cursor = 0;
     const nextTask = () => pollTasks[cursor++ % pollTasks.length] as string;
@@ -186,6 +193,7 @@ async function main(): Promise<void> {
     results.latency = latency;
 
     // 3. Throughput: highest open-loop rate with p99 < 10 ms and no errors.
+    phaseName = 'throughput';
     const throughput: Record<string, unknown> = {};
     for (const kind of ['submit', 'poll'] as const) {
       let best = 0;
@@ -204,6 +212,7 @@ async function main(): Promise<void> {
     results.throughput = throughput;
 
     // 4. Poll fan-in: 1,000 concurrent clients polling one task for 5 s.
+    phaseName = 'fan-in (1,000 connections)';
     const [fanTask] = await createTasks(gateway.url, 1);
     await send(new http.Agent(), new URL(mock.url), { method: 'POST', path: '/stats/reset' });
     const fanStart = performance.now();
@@ -247,8 +256,12 @@ async function main(): Promise<void> {
     row('overhead metric', `bridge_overhead_seconds mean ${count ? ((sum / count) * 1000).toFixed(3) : 'n/a'} ms over ${count} requests`);
 
     peakRss = Math.max(peakRss, rssMiB(gateway.child.pid));
+    // Every submit the mock accepted (direct ones included) is an upper bound of the gateway's stored tasks.
+    const tasksStored = ((await json(mock.url, '/stats')) as { acceptedSinceStart: number }).acceptedSinceStart;
     results.gatewayPeakRssMiB = peakRss;
-    row('gateway RSS', `peak ${peakRss} MiB under load`);
+    results.gatewayPeakRssMiBByPhase = peakByPhase;
+    results.gatewayTasksStoredAtEnd = tasksStored;
+    row('gateway RSS', `peak ${peakRss} MiB under load`, `by phase ${Object.entries(peakByPhase).map(([k, v]) => `${k} ${v}`).join(', ')}`, `<= ${tasksStored} tasks stored at the end`);
   } finally {
     clearInterval(rssSampler);
     clearTimeout(hardStop);
