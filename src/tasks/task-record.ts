@@ -4,7 +4,7 @@
 import type { UpstreamTaskRef } from '../adapter/contract';
 import type { BillingInfo, Warning } from '../intent/intent';
 import type { Family, TaskType } from '../platform/catalog';
-import type { PlatformTask, TaskStatus } from '../platform/task';
+import { isTerminal, type PlatformTask, type TaskStatus } from '../platform/task';
 import { redactSecrets } from '../upstream/redact';
 
 /** Everything the bridge keeps about one task. Plain JSON: stores serialize it as is. */
@@ -90,10 +90,9 @@ export function applyUpstreamState(
   now: number,
   secrets: readonly string[] = [],
 ): boolean {
-  const wasTerminal = record.status === 'succeeded' || record.status === 'failed';
-  if (wasTerminal) return false;
+  if (isTerminal(record.status)) return false;
   record.lastPolledAt = now;
-  if (state.status === 'succeeded' || state.status === 'failed') {
+  if (isTerminal(state.status)) {
     record.status = state.status;
     record.progress = 100;
     record.resultUrls = state.status === 'succeeded' ? state.images.map((i) => i.url) : [];
