@@ -1,19 +1,8 @@
 import { channelsFromConfig, defaultHubChannel } from '../../src/adapter/channel-config';
-import type { ImageAdapter } from '../../src/adapter/contract';
 import { AdapterRegistry } from '../../src/adapter/registry';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
+import { miniAdapter } from '../support/mini-adapter';
 
-const miniAdapter: ImageAdapter = {
-  id: 'mini',
-  capabilities: { 'nano-banana': { taskTypes: ['text2image'], formats: ['png'], maxImages: 1, maxReferences: 0 } },
-  authHeaders: () => ({}),
-  buildSubmit: () => {
-    throw new Error('not used');
-  },
-  parseSubmit: () => ({ id: 'x' }),
-  buildPoll: () => ({ method: 'GET', path: '/' }),
-  parsePoll: () => ({ kind: 'state', state: { status: 'queued', images: [] } }),
-};
 const registry = new AdapterRegistry([new HubAdapter(), miniAdapter]);
 const env = { HUB_KEY_A: 'secret-a', HUB_KEY_B: ' secret-b ', MINI_KEY: 'secret-m', EMPTY: '  ' };
 

@@ -1,27 +1,15 @@
 import { container } from 'tsyringe';
 import type { Channel } from '../../src/adapter/channels';
-import type { ImageAdapter } from '../../src/adapter/contract';
 import { AdapterRegistry } from '../../src/adapter/registry';
 import { WeightedChannelRouter } from '../../src/adapter/router';
 import { ADAPTERS, CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../../src/di/tokens';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
+import { miniAdapter } from '../support/mini-adapter';
 import { CapturingLogger } from '../support/capturing-logger';
 import { FakeClock } from '../support/fake-clock';
 import { SeqRandom } from '../support/seq-random';
 
-/** An adapter that serves plain NanoBanana text2image only. */
-const miniAdapter: ImageAdapter = {
-  id: 'mini',
-  capabilities: { 'nano-banana': { taskTypes: ['text2image'], formats: ['png'], maxImages: 1, maxReferences: 0 } },
-  authHeaders: () => ({}),
-  buildSubmit: () => {
-    throw new Error('not used');
-  },
-  parseSubmit: () => ({ id: 'x' }),
-  buildPoll: () => ({ method: 'GET', path: '/' }),
-  parsePoll: () => ({ kind: 'state', state: { status: 'queued', images: [] } }),
-};
 
 const registry = new AdapterRegistry([new HubAdapter(), miniAdapter]);
 
