@@ -8,8 +8,16 @@
  * same request always gives the same bytes.
  */
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { SandboxFormat } from './sandbox-models';
+
+/** sharp (libvips, ~20 MB of RSS) is loaded on the first sandbox image, not by every gateway that imports the package. */
+let sharpModule: typeof Sharp | undefined;
+function loadSharp(): typeof Sharp {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sharpModule ??= require('sharp') as typeof Sharp;
+  return sharpModule;
+}
 
 /** Long edge of every sandbox image, in pixels. */
 export const SANDBOX_IMAGE_LONG_EDGE = 256;
@@ -57,5 +65,5 @@ export async function renderSandboxImage(spec: SandboxImageSpec): Promise<Buffer
       for (let c = 0; c < 3; c++) pixels[offset + c] = Math.round((from[c] as number) + ((to[c] as number) - (from[c] as number)) * t);
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).toFormat(spec.format).toBuffer();
+  return loadSharp()(pixels, { raw: { width, height, channels: 3 } }).toFormat(spec.format).toBuffer();
 }
