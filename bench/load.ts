@@ -4,6 +4,7 @@
  * so a slow server cannot hide its queueing (no coordinated omission).
  */
 import http from 'node:http';
+import { RawPool } from './raw-client';
 
 /** One request to send. */
 export interface LoadRequest {
@@ -68,10 +69,23 @@ function isOk(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
+/** Encodes each distinct request object once (phases reuse one object for identical requests). */
+function encoder(pool: RawPool): (req: LoadRequest) => Buffer {
+  const cache = new WeakMap<LoadRequest, Buffer>();
+  return (req) => {
+    let bytes = cache.get(req);
+    if (!bytes) {
+      bytes = pool.encode(req);
+      cache.set(req, bytes);
+    }
+    return bytes;
+  };
+}
+
 /** Closed loop: `concurrency` workers each send `count / concurrency` requests back to back. */
 export async function closedLoop(baseUrl: string, make: (i: number) => LoadRequest, count: number, concurrency = 1): Promise<LatencySummary> {
-  const url = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const pool = new RawPool(baseUrl, concurrency);
+  const encode = encoder(pool);
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
@@ -82,7 +96,7 @@ export async function closedLoop(baseUrl: string, make: (i: number) => LoadReque
         const i = next++;
         const t0 = performance.now();
         try {
-          const res = await send(agent, url, make(i));
+          const res = await pool.sendBytes(encode(make(i)));
           if (!isOk(res.status)) errors++;
         } catch {
           errors++;
@@ -92,14 +106,14 @@ export async function closedLoop(baseUrl: string, make: (i: number) => LoadReque
     }),
   );
   const elapsed = performance.now() - start;
-  agent.destroy();
+  pool.close();
   return summarize(latencies, errors, elapsed);
 }
 
 /** Open loop: requests are scheduled at a fixed rate for `durationMs`, whatever the server does. */
 export async function openLoop(baseUrl: string, make: (i: number) => LoadRequest, ratePerSecond: number, durationMs: number): Promise<LatencySummary> {
-  const url = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const pool = new RawPool(baseUrl, 512);
+  const encode = encoder(pool);
   const total = Math.floor((ratePerSecond * durationMs) / 1000);
   const intervalMs = 1000 / ratePerSecond;
   const latencies: number[] = [];
@@ -114,7 +128,7 @@ export async function openLoop(baseUrl: string, make: (i: number) => LoadRequest
     // late counts from when it should have been sent (the queueing a closed loop would hide).
     const from = Math.min(scheduled, performance.now());
     inflight.push(
-      send(agent, url, make(i)).then(
+      pool.sendBytes(encode(make(i))).then(
         (res) => {
           if (!isOk(res.status)) errors++;
           latencies.push(performance.now() - from);
@@ -128,6 +142,6 @@ export async function openLoop(baseUrl: string, make: (i: number) => LoadRequest
   }
   await Promise.all(inflight);
   const elapsed = performance.now() - start;
-  agent.destroy();
+  pool.close();
   return summarize(latencies, errors, elapsed);
 }

@@ -13,6 +13,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { closedLoop, openLoop, send, type LatencySummary, type LoadRequest } from './load';
 import { measureMemoryStore, measureRedisStore } from './memory-bench';
+import { RawPool } from './raw-client';
 import { runTranslationBench } from './translation-bench';
 
 const ROOT = join(__dirname, '..', '..');
@@ -22,6 +23,8 @@ const C1_COUNT = QUICK ? 300 : 2000;
 const CLIENT_KEY = 'bench-client-key-0001';
 const HUB_KEY = 'bench-upstream-key-0001';
 const POLL_INTERVAL_MS = 1000;
+/** Node options of the gateway process (e.g. its heap budget); see docs/benchmarks.md "Memory". */
+const GATEWAY_NODE_OPTIONS = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '';
 
 const SUBMIT_BODY = JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 });
 const HUB_SUBMIT_BODY = JSON.stringify({ model: 'gpt-image-2', input: { prompt: 'A small blue glass sphere on a clean white desk', num_images: 1, output_format: 'webp', image_size: 'landscape_4_3', quality: 'low' } });
@@ -53,6 +56,7 @@ async function startGateway(hubUrl: string, extraEnv: Record<string, string> = {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH ?? '',
+      ...(GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: GATEWAY_NODE_OPTIONS } : {}),
       HOST: '127.0.0.1',
       PORT: String(port),
       HUB_BASE_URL: hubUrl,
@@ -116,7 +120,7 @@ async function createTasks(gw: string, count: number): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, quick: QUICK, cpus: (await import('node:os')).cpus().length };
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, quick: QUICK, gatewayNodeOptions: GATEWAY_NODE_OPTIONS, cpus: (await import('node:os')).cpus().length };
   const rows: string[] = [];
   const row = (...cells: Array<string | number>) => rows.push(cells.map(String).join(' | '));
 
@@ -217,14 +221,15 @@ async function main(): Promise<void> {
     await send(new http.Agent(), new URL(mock.url), { method: 'POST', path: '/stats/reset' });
     const fanStart = performance.now();
     const fanMs = QUICK ? 2000 : 5000;
-    const fanAgent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
+    const fanPool = new RawPool(gateway.url, 1000);
+    const fanRequest = fanPool.encode({ method: 'GET', path: `/v1/images/tasks/${fanTask}`, headers: AUTH });
     let clientPolls = 0;
     let fanErrors = 0;
     await Promise.all(
       Array.from({ length: 1000 }, async () => {
         while (performance.now() - fanStart < fanMs) {
           try {
-            const res = await send(fanAgent, new URL(gateway.url), { method: 'GET', path: `/v1/images/tasks/${fanTask}`, headers: AUTH });
+            const res = await fanPool.sendBytes(fanRequest);
             if (res.status !== 200) fanErrors++;
           } catch {
             fanErrors++;
@@ -233,7 +238,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    fanAgent.destroy();
+    fanPool.close();
     const stats = (await json(mock.url, '/stats')) as { polls: number; pollTimes: number[] };
     const upstreamPolls = stats.polls;
     // The target is "at most one upstream poll per task per interval": the most polls seen in any window
