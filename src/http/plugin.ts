@@ -12,7 +12,7 @@ import { BridgeError } from '../platform/errors';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { PlatformTask } from '../platform/task';
 import type { Authenticator, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
-import { withBindings } from '../util/bound-logger';
+import { levelEnabled, withBindings } from '../util/bound-logger';
 import { multipartReadError, toBridgeError } from './http-errors';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
@@ -147,6 +147,9 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       metrics.httpRequest(route, request.method, state.model, reply.statusCode);
       // Overhead is measured for requests that got past auth: what a paying client experiences.
       if (state.principal) metrics.bridgeOverhead(route, seconds - state.upstreamSeconds);
+      // Probes and scrapes arrive every few seconds; at info they would drown the API traffic.
+      const level = reply.statusCode >= 500 ? 'error' : !route.includes('/v1/') && reply.statusCode < 400 ? 'debug' : 'info';
+      if (!levelEnabled(state.log, level)) return;
       const line = {
         method: request.method,
         route,
@@ -157,10 +160,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
         ...(state.principal ? { key_label: state.principal.keyLabel } : {}),
         ...(state.errorCode ? { error_code: state.errorCode } : {}),
       };
-      if (reply.statusCode >= 500) state.log.error(line, 'request failed');
-      // Probes and scrapes arrive every few seconds; at info they would drown the API traffic.
-      else if (!route.includes('/v1/') && reply.statusCode < 400) state.log.debug(line, 'request');
-      else state.log.info(line, 'request');
+      state.log[level](line, level === 'error' ? 'request failed' : 'request');
     });
 
     app.setErrorHandler(async (err, request, reply) => {

@@ -128,7 +128,12 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: object): Logger;
+  /** Whether a line at `level` would be written (pino has it); callers skip building fields when not. */
+  isLevelEnabled?(level: LogLevelName): boolean;
 }
+
+/** The levels of the Logger port. */
+export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
 
 /** Per-request context passed from the HTTP layer. */
 export interface RequestContext {

@@ -320,6 +320,8 @@ export class TaskService implements TaskApi {
 
   /** refresh(), but answers the stored record once queryWaitMs has passed (the poll goes on in the background). */
   private async refreshWithin(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
+    // Most queries of a busy task find no poll due and none running: no upstream wait to bound, so no timer.
+    if (!this.inFlight.has(record.id) && !this.pollDue(record, this.clock.now())) return this.unpolled(record, ctx, log);
     const work = this.refresh(record, ctx, log);
     let timer: NodeJS.Timeout | undefined;
     const fallback = new Promise<TaskRecord>((resolve) => {
@@ -354,9 +356,7 @@ export class TaskService implements TaskApi {
   }
 
   private async refreshOnce(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
-    const now = this.clock.now();
-    const due = record.lastPolledAt === 0 || now - record.lastPolledAt >= this.pollIntervalMs;
-    if (due && (await this.store.tryAcquirePollLease(record.id, this.pollIntervalMs))) {
+    if (this.pollDue(record, this.clock.now()) && (await this.store.tryAcquirePollLease(record.id, this.pollIntervalMs))) {
       let state: UpstreamTaskState | undefined;
       try {
         state = await this.pollUpstream(record, ctx);
@@ -367,8 +367,17 @@ export class TaskService implements TaskApi {
       }
       if (state) return this.applyState(record, state, ctx, log);
     }
-    if (this.clock.now() - record.createdAt >= this.deadlineMs) return this.expire(record, ctx, log);
-    return record;
+    return this.unpolled(record, ctx, log);
+  }
+
+  /** A task's poll is due when it was never polled or the interval has passed since the last poll. */
+  private pollDue(record: TaskRecord, now: number): boolean {
+    return record.lastPolledAt === 0 || now - record.lastPolledAt >= this.pollIntervalMs;
+  }
+
+  /** The answer when no poll is made: the stored record, or the failed one once the task is past its deadline. */
+  private async unpolled(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
+    return this.clock.now() - record.createdAt >= this.deadlineMs ? this.expire(record, ctx, log) : record;
   }
 
   /** One poll: the adapter's poll request, then its follow-ups, to an upstream-neutral state. */

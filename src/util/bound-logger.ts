@@ -3,15 +3,29 @@
  * its bindings and sets up redaction up front, which cost more per request than the lines themselves
  * (most requests write one line, or none below info); this merges the fields only when a line is written.
  */
-import type { Logger } from '../tasks/ports';
+import type { LogLevelName, Logger } from '../tasks/ports';
 
-/** `logger` with `bindings` added to every line. */
+/** Whether `logger` writes lines at `level` (true when it cannot say). */
+export function levelEnabled(logger: Logger, level: LogLevelName): boolean {
+  return logger.isLevelEnabled ? logger.isLevelEnabled(level) : true;
+}
+
+/** `logger` with `bindings` added to every line; nothing is merged for a level that is off. */
 export function withBindings(logger: Logger, bindings: Readonly<Record<string, unknown>>): Logger {
   return {
-    debug: (obj, msg) => logger.debug({ ...bindings, ...obj }, msg),
-    info: (obj, msg) => logger.info({ ...bindings, ...obj }, msg),
-    warn: (obj, msg) => logger.warn({ ...bindings, ...obj }, msg),
-    error: (obj, msg) => logger.error({ ...bindings, ...obj }, msg),
+    debug: (obj, msg) => {
+      if (levelEnabled(logger, 'debug')) logger.debug({ ...bindings, ...obj }, msg);
+    },
+    info: (obj, msg) => {
+      if (levelEnabled(logger, 'info')) logger.info({ ...bindings, ...obj }, msg);
+    },
+    warn: (obj, msg) => {
+      if (levelEnabled(logger, 'warn')) logger.warn({ ...bindings, ...obj }, msg);
+    },
+    error: (obj, msg) => {
+      if (levelEnabled(logger, 'error')) logger.error({ ...bindings, ...obj }, msg);
+    },
     child: (more) => withBindings(logger, { ...bindings, ...more }),
+    isLevelEnabled: (level) => levelEnabled(logger, level),
   };
 }
