@@ -23,8 +23,14 @@ const C1_COUNT = QUICK ? 300 : 2000;
 const CLIENT_KEY = 'bench-client-key-0001';
 const HUB_KEY = 'bench-upstream-key-0001';
 const POLL_INTERVAL_MS = 1000;
-/** Node options of the gateway process (e.g. its heap budget); see docs/benchmarks.md "Memory". */
+/**
+ * Node options of the gateway process (default: none, so V8 sizes its heap from this host's memory).
+ * `BENCH_GATEWAY_NODE_OPTIONS=--max-old-space-size=512` gives it the heap Node picks by itself in a
+ * container with a 1 GiB memory limit. See docs/benchmarks.md "Memory".
+ */
 const GATEWAY_NODE_OPTIONS = process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '';
+/** Requests per path before anything is measured, so the JIT has compiled the hot paths. */
+const WARM_UP_REQUESTS = QUICK ? 500 : 5000;
 
 const SUBMIT_BODY = JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 });
 const HUB_SUBMIT_BODY = JSON.stringify({ model: 'gpt-image-2', input: { prompt: 'A small blue glass sphere on a clean white desk', num_images: 1, output_format: 'webp', image_size: 'landscape_4_3', quality: 'low' } });
@@ -157,9 +163,13 @@ async function main(): Promise<void> {
     const directSubmit: LoadRequest = { method: 'POST', path: '/hub/v1/tasks', headers: { ...JSON_HEADERS, authorization: `Bearer ${HUB_KEY}` }, body: HUB_SUBMIT_BODY };
     const gwSubmit: LoadRequest = { method: 'POST', path: '/v1/images/tasks', headers: { ...JSON_HEADERS, ...AUTH }, body: SUBMIT_BODY };
 
-    // Warm-up both paths (JIT, keep-alive sockets).
-    await closedLoop(mock.url, () => directSubmit, 500, 4);
-    await closedLoop(gateway.url, () => gwSubmit, 500, 4);
+    // Warm-up of both paths, submits and polls (JIT, keep-alive sockets). The poll warm-up uses its own
+    // tasks, so the tasks of the poll phases are still due.
+    await closedLoop(mock.url, () => directSubmit, WARM_UP_REQUESTS, 2);
+    await closedLoop(gateway.url, () => gwSubmit, WARM_UP_REQUESTS, 2);
+    const warmTasks = await createTasks(gateway.url, WARM_UP_REQUESTS / 5);
+    await closedLoop(mock.url, (i) => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: { authorization: `Bearer ${HUB_KEY}` } }), WARM_UP_REQUESTS, 2);
+    await closedLoop(gateway.url, (i) => ({ method: 'GET', path: `/v1/images/tasks/${warmTasks[i % warmTasks.length] as string}`, headers: AUTH }), WARM_UP_REQUESTS, 2);
 
     // 2. Added latency, submits: concurrency 1 and open loop at 500 and 1,000/s.
     const latency: Record<string, unknown> = {};
