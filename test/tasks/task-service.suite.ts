@@ -513,6 +513,21 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         expect(a.metrics.terminals).toStrictEqual([{ model: 'NanoBanana2-1K', status: 'failed' }]);
       });
 
+      test('past the deadline a query with no poll due fails the task without calling the upstream', async () => {
+        const a = await instance();
+        const { task_id } = await submitted(a);
+        const scope = pollScope(RUNNING_60);
+        clock.advance(DEADLINE - 1);
+        expect((await a.service.get(ALICE, task_id, CTX)).status).toBe('processing');
+        scope.done();
+        // 2 ms later: past the deadline, and the last poll is 2 ms old (not due). No upstream call is allowed.
+        clock.advance(2);
+        const t = await a.service.get(ALICE, task_id, CTX);
+        expect([t.status, t.error?.code]).toStrictEqual(['failed', 'upstream_timeout']);
+        expect(unmatched).toStrictEqual([]);
+        expect(a.sink.events.map((e) => [e.status, e.cost])).toStrictEqual([['failed', 0]]);
+      });
+
       test('past the deadline a failing poll does not save the task: it fails with upstream_timeout', async () => {
         const a = await instance();
         const { task_id } = await submitted(a);
