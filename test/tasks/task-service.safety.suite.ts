@@ -5,24 +5,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
-import type { DependencyContainer } from 'tsyringe';
 import type { Channel } from '../../src/adapter/channels';
-import { createTranslationContainer } from '../../src/di/container';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
-import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
 import type { BridgeError } from '../../src/platform/errors';
 import type { SubmitLimits } from '../../src/security/submit-limiter';
 import type { Principal, SubmitLimiter, TaskStore } from '../../src/tasks/ports';
-import { DEFAULT_PRICES } from '../../src/tasks/pricing';
 import type { TaskRecord } from '../../src/tasks/task-record';
-import { TaskService, type TaskServiceOptions } from '../../src/tasks/task-service';
-import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
-import { CapturingLogger } from '../support/capturing-logger';
+import type { TaskServiceOptions } from '../../src/tasks/task-service';
 import { FakeClock } from '../support/fake-clock';
-import { RecordingMetrics } from '../support/fake-metrics';
-import { RecordingSink } from '../support/recording-sink';
-import { SeqRandom } from '../support/seq-random';
-import { StaticRouter } from '../support/static-router';
+import { buildHubServiceInstance, useServiceSuiteLifecycle, type HubServiceInstance } from '../support/hub-service-instance';
 
 const HUB = 'https://hub.test';
 const CHANNELS: Channel[] = [{ id: 'hub-1', adapterId: 'hub', baseUrl: HUB, apiKey: 'sk-hub-SECRET-1', priority: 10, weight: 1 }];
@@ -46,13 +36,6 @@ export interface SafetyHarness {
   dispose(): Promise<void>;
 }
 
-interface Instance {
-  service: TaskService;
-  store: TaskStore;
-  logger: CapturingLogger;
-  client: AxiosUpstreamClient;
-  container: DependencyContainer;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
   try {
@@ -69,33 +52,22 @@ function errorOf(err: BridgeError): Record<string, unknown> {
 
 export function describeTaskServiceSafety(describeFn: jest.Describe, name: string, makeHarness: () => Promise<SafetyHarness>, shortTtlMs: number): void {
   describeFn(`TaskService idempotency and limits on ${name}`, () => {
-    let harness: SafetyHarness;
+    const suite = useServiceSuiteLifecycle(makeHarness, /SECRET/);
     let clock: FakeClock;
-    let instances: Instance[];
-    let unmatched: string[];
-    const onNoMatch = (req: { method?: string; path?: string; hostname?: string }) => unmatched.push(`${req.method ?? '?'} ${req.hostname ?? ''}${req.path ?? ''}`);
+    beforeEach(() => {
+      clock = new FakeClock();
+    });
 
-    async function instance(options: { limits?: SubmitLimits; task?: TaskServiceOptions } = {}): Promise<Instance> {
-      const store = await harness.openStore(clock);
-      const logger = new CapturingLogger();
-      const random = new SeqRandom([0.5], instances.length + 1);
-      const metrics = new RecordingMetrics();
-      const client = new AxiosUpstreamClient(clock, random, logger, metrics, { retry: { maxAttempts: 1 }, sleep: async () => {} });
-      const container = createTranslationContainer();
-      container.register(TASK_STORE, { useValue: store });
-      container.register(USAGE_SINK, { useValue: new RecordingSink() });
-      container.register(UPSTREAM_CLIENT, { useValue: client });
-      container.register(CLOCK, { useValue: clock });
-      container.register(RANDOM, { useValue: random });
-      container.register(LOGGER, { useValue: logger });
-      container.register(METRICS, { useValue: metrics });
-      container.register(NORMALIZE_OPTIONS, { useValue: DEFAULT_NORMALIZE_OPTIONS });
-      container.register(TASK_OPTIONS, { useValue: { pollIntervalMs: 250, deadlineMs: 15 * 60 * 1000, idempotencyPollMs: 10, ...options.task } });
-      container.register(PRICES, { useValue: DEFAULT_PRICES });
-      container.register(CHANNEL_ROUTER, { useValue: new StaticRouter(CHANNELS) });
-      if (options.limits) container.register(SUBMIT_LIMITER, { useValue: await harness.openLimiter(clock, options.limits) });
-      const made = { service: container.resolve(TaskService), store, logger, client, container };
-      instances.push(made);
+    async function instance(options: { limits?: SubmitLimits; task?: TaskServiceOptions } = {}): Promise<HubServiceInstance> {
+      const made = buildHubServiceInstance({
+        store: await suite.harness.openStore(clock),
+        clock,
+        channels: CHANNELS,
+        task: { pollIntervalMs: 250, deadlineMs: 15 * 60 * 1000, idempotencyPollMs: 10, ...options.task },
+        seed: suite.instances.length + 1,
+        ...(options.limits ? { limiter: await suite.harness.openLimiter(clock, options.limits) } : {}),
+      });
+      suite.instances.push(made);
       return made;
     }
 
@@ -110,24 +82,6 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
 
     const ctx = (idempotencyKey?: string) => ({ requestId: 'req-1', ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
 
-    beforeEach(async () => {
-      harness = await makeHarness();
-      clock = new FakeClock();
-      instances = [];
-      unmatched = [];
-      nock.emitter.on('no match', onNoMatch);
-    });
-
-    afterEach(async () => {
-      nock.emitter.removeListener('no match', onNoMatch);
-      nock.cleanAll();
-      for (const inst of instances) {
-        await inst.client.close();
-        expect(inst.logger.text()).not.toMatch(/SECRET/);
-        await inst.container.dispose();
-      }
-      await harness.dispose();
-    });
 
     describe('Idempotency-Key', () => {
       test('same key and body: the same task (its current state), one upstream job', async () => {
@@ -141,7 +95,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
         const reordered = { n: 2, aspect_ratio: '9:16', prompt: 'A small red cube', model: 'NanoBanana2-1K' };
         const again = await a.service.submit(ALICE, { body: reordered }, ctx('key-1'));
         expect(again).toStrictEqual({ ...first, status: 'processing', progress: '40%' });
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.logger.lines.some((l) => l.fields.event === 'idempotent_replay' && l.fields.original_task_id === first.task_id)).toBe(true);
       });
 
@@ -164,7 +118,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
           a.service.submit(ALICE, { body: REQUEST, uploads: [{ field: 'image', filename: 'a.png', mimeType: 'image/png', bytes: png }] }, ctx('key-1')),
         );
         expect(withUpload.code).toBe('idempotency_conflict');
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('keys are per owner, and submits without a key are never deduplicated', async () => {
@@ -185,7 +139,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
         const [one, two] = await Promise.all([a.service.submit(ALICE, { body: REQUEST }, ctx('race')), b.service.submit(ALICE, { body: REQUEST }, ctx('race'))]);
         scope.done();
         expect(one).toStrictEqual(two);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('ten simultaneous identical submits: one upstream job, one task id', async () => {
@@ -195,7 +149,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
         const tasks = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).service.submit(ALICE, { body: REQUEST }, ctx('race-10'))));
         scope.done();
         expect(new Set(tasks.map((t) => t.task_id)).size).toBe(1);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('a concurrent duplicate that waits longer than idempotencyWaitMs gets 409 "in progress" with Retry-After', async () => {
@@ -256,7 +210,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
         const scope = hubAccepts(2);
         const first = await a.service.submit(ALICE, { body: REQUEST }, ctx('expiring'));
         expect(await a.service.submit(ALICE, { body: REQUEST }, ctx('expiring'))).toStrictEqual(first);
-        await harness.pass(clock, shortTtlMs + 50);
+        await suite.harness.pass(clock, shortTtlMs + 50);
         const second = await a.service.submit(ALICE, { body: REQUEST }, ctx('expiring'));
         scope.done();
         expect(second.task_id).not.toBe(first.task_id);
@@ -280,7 +234,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
           param: undefined,
           headers: { 'retry-after': '1' },
         });
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         // Another owner is not affected.
         const bob = hubAccepts(1);
         await a.service.submit(BOB, { body: REQUEST }, ctx());
@@ -296,7 +250,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
         scope.done();
         expect((await rejection(a.service.submit(ALICE, { body: REQUEST }, ctx()))).code).toBe('rate_limited');
         expect((await rejection(b.service.submit(ALICE, { body: REQUEST }, ctx()))).code).toBe('rate_limited');
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('an idempotent replay takes no token (a client retrying after a lost answer is never rate-limited for it)', async () => {
@@ -308,7 +262,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
         const err = await rejection(a.service.submit(ALICE, { body: REQUEST }, ctx('another')));
         expect(err.code).toBe('rate_limited');
         // The rejected key was released: it works once the bucket refills.
-        await harness.pass(clock, 1100);
+        await suite.harness.pass(clock, 1100);
         const later = hubAccepts(1);
         await a.service.submit(ALICE, { body: REQUEST }, ctx('another'));
         later.done();
@@ -332,7 +286,7 @@ export function describeTaskServiceSafety(describeFn: jest.Describe, name: strin
           param: undefined,
           headers: { 'retry-after': '5' },
         });
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         const poll = nock(HUB).get(POLL_PATH).reply(200, SUCCEEDED);
         expect((await a.service.get(ALICE, task.task_id, ctx())).status).toBe('succeeded');
         poll.done();

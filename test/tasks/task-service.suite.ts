@@ -7,25 +7,13 @@ import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import nock from 'nock';
-import type { DependencyContainer } from 'tsyringe';
 import type { Channel } from '../../src/adapter/channels';
-import { WeightedChannelRouter } from '../../src/adapter/router';
-import { createTranslationContainer } from '../../src/di/container';
-import { CHANNEL_ROUTER, CHANNELS as CHANNELS_TOKEN, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, PRICES, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
-import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
 import type { BridgeError } from '../../src/platform/errors';
 import type { PlatformTask } from '../../src/platform/task';
 import type { Principal, TaskStore } from '../../src/tasks/ports';
-import { DEFAULT_PRICES } from '../../src/tasks/pricing';
 import type { TaskRecord } from '../../src/tasks/task-record';
-import { TaskService } from '../../src/tasks/task-service';
-import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
-import { CapturingLogger } from '../support/capturing-logger';
 import { FakeClock } from '../support/fake-clock';
-import { RecordingMetrics } from '../support/fake-metrics';
-import { RecordingSink } from '../support/recording-sink';
-import { SeqRandom } from '../support/seq-random';
-import { StaticRouter } from '../support/static-router';
+import { buildHubServiceInstance, useServiceSuiteLifecycle, type HubServiceInstance } from '../support/hub-service-instance';
 
 const HUB = 'https://hub.test';
 const HUB_B = 'https://hub-b.test';
@@ -70,16 +58,6 @@ export interface ServiceStoreHarness {
   dispose(): Promise<void>;
 }
 
-interface Instance {
-  service: TaskService;
-  store: TaskStore;
-  sink: RecordingSink;
-  metrics: RecordingMetrics;
-  router: StaticRouter;
-  logger: CapturingLogger;
-  client: AxiosUpstreamClient;
-  container: DependencyContainer;
-}
 
 function expectBridgeError(err: unknown, code: string, httpStatus: number): BridgeError {
   const e = err as BridgeError;
@@ -108,52 +86,29 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 export function describeTaskService(describeFn: jest.Describe, name: string, makeHarness: () => Promise<ServiceStoreHarness>): void {
   describeFn(`TaskService on ${name}`, () => {
-    let harness: ServiceStoreHarness;
+    const suite = useServiceSuiteLifecycle(makeHarness, /SECRET/);
     let clock: FakeClock;
-    let instances: Instance[];
-    let unmatched: string[];
-    const onNoMatch = (req: { method?: string; path?: string; hostname?: string }) => {
-      unmatched.push(`${req.method ?? '?'} ${req.hostname ?? ''}${req.path ?? ''}`);
-    };
+    beforeEach(() => {
+      clock = new FakeClock();
+    });
 
-    async function instance(options: { submitTimeoutMs?: number; channels?: Channel[]; weightedRouter?: boolean } = {}): Promise<Instance> {
-      const store = await harness.open(clock);
-      const sink = new RecordingSink();
-      const metrics = new RecordingMetrics();
-      const router = new StaticRouter(options.channels ?? CHANNELS);
-      const logger = new CapturingLogger();
-      const random = new SeqRandom([0.5], instances.length + 1);
-      const client = new AxiosUpstreamClient(clock, random, logger, metrics, {
-        retry: { maxAttempts: 1 },
-        sleep: async () => {},
-        ...(options.submitTimeoutMs ? { submitTimeoutMs: options.submitTimeoutMs } : {}),
+    async function instance(options: { submitTimeoutMs?: number; channels?: Channel[]; weightedRouter?: boolean } = {}): Promise<HubServiceInstance> {
+      const made = buildHubServiceInstance({
+        ...options,
+        store: await suite.harness.open(clock),
+        clock,
+        channels: options.channels ?? CHANNELS,
+        task: { pollIntervalMs: INTERVAL, deadlineMs: DEADLINE },
+        seed: suite.instances.length + 1,
       });
-      const container = createTranslationContainer();
-      container.register(TASK_STORE, { useValue: store });
-      container.register(USAGE_SINK, { useValue: sink });
-      container.register(UPSTREAM_CLIENT, { useValue: client });
-      container.register(CLOCK, { useValue: clock });
-      container.register(RANDOM, { useValue: random });
-      container.register(LOGGER, { useValue: logger });
-      container.register(METRICS, { useValue: metrics });
-      container.register(NORMALIZE_OPTIONS, { useValue: DEFAULT_NORMALIZE_OPTIONS });
-      container.register(TASK_OPTIONS, { useValue: { pollIntervalMs: INTERVAL, deadlineMs: DEADLINE } });
-      container.register(PRICES, { useValue: DEFAULT_PRICES });
-      if (options.weightedRouter) {
-        container.register(CHANNELS_TOKEN, { useValue: options.channels ?? CHANNELS });
-        container.register(CHANNEL_ROUTER, { useValue: container.resolve(WeightedChannelRouter) });
-      } else {
-        container.register(CHANNEL_ROUTER, { useValue: router });
-      }
-      const made: Instance = { service: container.resolve(TaskService), store, sink, metrics, router, logger, client, container };
-      instances.push(made);
+      suite.instances.push(made);
       return made;
     }
 
     /** Lets one poll interval pass, for the service (fake clock) and for the store's leases. */
     async function nextInterval(): Promise<void> {
       clock.advance(INTERVAL);
-      await harness.sleep(INTERVAL + 5);
+      await suite.harness.sleep(INTERVAL + 5);
     }
 
     function submitScope(body: unknown = NANO_HUB_BODY, reply: unknown = SUBMIT_ACCEPTED) {
@@ -162,7 +117,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         .reply(202, reply as nock.Body);
     }
 
-    async function submitted(inst: Instance, principal = ALICE): Promise<PlatformTask> {
+    async function submitted(inst: HubServiceInstance, principal = ALICE): Promise<PlatformTask> {
       const scope = submitScope();
       const task = await inst.service.submit(principal, { body: NANO_REQUEST }, CTX);
       scope.done();
@@ -175,25 +130,6 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
       return scope;
     }
 
-    beforeEach(async () => {
-      harness = await makeHarness();
-      clock = new FakeClock();
-      instances = [];
-      unmatched = [];
-      nock.emitter.on('no match', onNoMatch);
-    });
-
-    afterEach(async () => {
-      nock.emitter.removeListener('no match', onNoMatch);
-      nock.cleanAll();
-      for (const inst of instances) {
-        await inst.client.close();
-        // No line any instance logged may carry an upstream key.
-        expect(inst.logger.text()).not.toMatch(/SECRET/);
-        await inst.container.dispose();
-      }
-      await harness.dispose();
-    });
 
     describe('submit', () => {
       test('sends the exact hub body with the channel key and answers the queued platform task', async () => {
@@ -269,7 +205,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const a = await instance();
         const err = await rejection(a.service.submit(ALICE, { body: { model: 'NanoBanana2-1K', prompt: 'p', aspectRatio: '1:1' } }, CTX));
         expectBridgeError(err, 'unknown_parameter', 400);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.metrics.upstreamCalls).toStrictEqual([]);
       });
 
@@ -291,7 +227,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const poll = nock(HUB_B, { reqheaders: { authorization: `Bearer ${KEY_2}` } }).get(POLL_PATH).reply(200, RUNNING_60);
         expect((await a.service.get(ALICE, task.task_id, CTX)).progress).toBe('60%');
         poll.done();
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('failover with the real WeightedChannelRouter: the higher-priority channel answers 503, the other one runs the task', async () => {
@@ -322,7 +258,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const err = await rejection(a.service.submit(ALICE, { body: NANO_REQUEST }, CTX));
         one.done();
         expectBridgeError(err, 'upstream_rejected', 400);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.router.failures).toStrictEqual([]);
       });
 
@@ -332,7 +268,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const err = await rejection(a.service.submit(ALICE, { body: NANO_REQUEST }, CTX));
         one.done();
         expectBridgeError(err, 'upstream_timeout', 504);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.metrics.upstreamCalls).toStrictEqual([{ channel: 'hub-1', operation: 'submit', outcome: 'timeout' }]);
       });
 
@@ -409,7 +345,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
           expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(done);
         }
         expect(a.metrics.upstreamCalls).toHaveLength(calls);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('50 concurrent queries make exactly one upstream poll', async () => {
@@ -418,7 +354,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const scope = nock(HUB).get(POLL_PATH).delay(30).reply(200, RUNNING_60);
         const answers = await Promise.all(Array.from({ length: 50 }, () => a.service.get(ALICE, task_id, CTX)));
         scope.done();
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.metrics.upstreamCalls.filter((c) => c.operation === 'poll')).toHaveLength(1);
         expect(new Set(answers.map((t) => `${t.status} ${t.progress}`))).toStrictEqual(new Set(['processing 60%']));
       });
@@ -430,12 +366,12 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         await a.service.get(ALICE, task_id, CTX);
         first.done();
         clock.advance(INTERVAL - 1);
-        await harness.sleep(INTERVAL - 1);
+        await suite.harness.sleep(INTERVAL - 1);
         expect((await a.service.get(ALICE, task_id, CTX)).status).toBe('queued');
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         const second = pollScope(RUNNING_60);
         clock.advance(1);
-        await harness.sleep(10);
+        await suite.harness.sleep(10);
         expect((await a.service.get(ALICE, task_id, CTX)).progress).toBe('60%');
         second.done();
         expect(a.metrics.upstreamCalls.filter((c) => c.operation === 'poll')).toHaveLength(2);
@@ -448,7 +384,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const scope = nock(HUB).get(POLL_PATH).delay(30).reply(200, RUNNING_60);
         const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? b : a).service.get(ALICE, task_id, CTX)));
         scope.done();
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         const polls = [...a.metrics.upstreamCalls, ...b.metrics.upstreamCalls].filter((c) => c.operation === 'poll');
         expect(polls).toHaveLength(1);
         // Callers that did not poll answer from the stored record: never ahead of the upstream, never behind the store.
@@ -506,7 +442,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         scope.done();
         await nextInterval();
         expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(expected);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.sink.events).toStrictEqual([
           { task_id, owner: 'alice', model: 'NanoBanana2-1K', requested_n: 2, result_count: 0, status: 'failed', cost: 0, currency: 'USD', channel: 'hub-1' },
         ]);
@@ -524,7 +460,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         clock.advance(2);
         const t = await a.service.get(ALICE, task_id, CTX);
         expect([t.status, t.error?.code]).toStrictEqual(['failed', 'upstream_timeout']);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.sink.events.map((e) => [e.status, e.cost])).toStrictEqual([['failed', 0]]);
       });
 
@@ -534,7 +470,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const scope = nock(HUB).get(POLL_PATH).reply(200, RUNNING_60).get(POLL_PATH).reply(502, {});
         await a.service.get(ALICE, task_id, CTX);
         clock.advance(DEADLINE);
-        await harness.sleep(INTERVAL + 5);
+        await suite.harness.sleep(INTERVAL + 5);
         const t = await a.service.get(ALICE, task_id, CTX);
         scope.done();
         expect([t.status, t.error?.code]).toStrictEqual(['failed', 'upstream_timeout']);
@@ -557,7 +493,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
           param: 'task_id',
           data: null,
         });
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
         expect(a.metrics.upstreamCalls.filter((c) => c.operation === 'poll')).toStrictEqual([]);
       });
     });
@@ -603,7 +539,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const events = [...a.sink.events, ...b.sink.events];
         expect(events).toHaveLength(1);
         expect(events[0]).toMatchObject({ task_id, result_count: 2, cost: 0.134, status: 'succeeded' });
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('two instances polling a task to its end: one usage event in total', async () => {
@@ -616,7 +552,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         await nextInterval();
         await Promise.all([a.service.get(ALICE, task_id, CTX), b.service.get(ALICE, task_id, CTX)]);
         expect([...a.sink.events, ...b.sink.events]).toHaveLength(1);
-        expect(unmatched).toStrictEqual([]);
+        expect(suite.unmatched).toStrictEqual([]);
       });
 
       test('a failing usage sink is logged with the whole event and does not fail the query', async () => {
