@@ -6,7 +6,7 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFiles: ['<rootDir>/test/setup/reflect.ts'],
-  setupFilesAfterEnv: ['<rootDir>/test/setup/network.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/pristine-http.ts', '<rootDir>/test/setup/network.ts'],
   testTimeout: 20000,
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
 };

@@ -46,9 +46,13 @@ export function uniquePrefix(label: string): string {
   return `itb-test:${label}:${process.pid}-${randomBytes(4).toString('hex')}:`;
 }
 
-/** A new client for tests (close it with `quit()`). */
+/**
+ * A new client for tests (close it with `quit()`). It connects on its first command: suites create clients
+ * in their describe body, and when `jest -t` filters out every test of a file its afterAll (the `quit()`)
+ * never runs, so an eager connection would keep jest from exiting.
+ */
 export function newRedis(): Redis {
-  return new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  return new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 }
 
 /** Deletes every key under `prefix`. */
