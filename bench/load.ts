@@ -4,15 +4,10 @@
  * so a slow server cannot hide its queueing (no coordinated omission).
  */
 import http from 'node:http';
-import { RawPool } from './raw-client';
+import { RawPool, type RawRequest } from './raw-client';
 
-/** One request to send. */
-export interface LoadRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
+/** One request to send (the raw client's request shape). */
+export type LoadRequest = RawRequest;
 
 /** Latency summary in milliseconds. */
 export interface LatencySummary {

@@ -162,13 +162,15 @@ async function main(): Promise<void> {
   try {
     const directSubmit: LoadRequest = { method: 'POST', path: '/hub/v1/tasks', headers: { ...JSON_HEADERS, authorization: `Bearer ${HUB_KEY}` }, body: HUB_SUBMIT_BODY };
     const gwSubmit: LoadRequest = { method: 'POST', path: '/v1/images/tasks', headers: { ...JSON_HEADERS, ...AUTH }, body: SUBMIT_BODY };
+    /** A hub poll of one of the mock's first 1,000 tasks. */
+    const directPoll = (i: number): LoadRequest => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: { authorization: `Bearer ${HUB_KEY}` } });
 
     // Warm-up of both paths, submits and polls (JIT, keep-alive sockets). The poll warm-up uses its own
     // tasks, so the tasks of the poll phases are still due.
     await closedLoop(mock.url, () => directSubmit, WARM_UP_REQUESTS, 2);
     await closedLoop(gateway.url, () => gwSubmit, WARM_UP_REQUESTS, 2);
     const warmTasks = await createTasks(gateway.url, WARM_UP_REQUESTS / 5);
-    await closedLoop(mock.url, (i) => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: { authorization: `Bearer ${HUB_KEY}` } }), WARM_UP_REQUESTS, 2);
+    await closedLoop(mock.url, directPoll, WARM_UP_REQUESTS, 2);
     await closedLoop(gateway.url, (i) => ({ method: 'GET', path: `/v1/images/tasks/${warmTasks[i % warmTasks.length] as string}`, headers: AUTH }), WARM_UP_REQUESTS, 2);
 
     // 2. Added latency, submits: concurrency 1 and open loop at 500 and 1,000/s.
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
     let cursor = 0;
     const nextTask = () => pollTasks[cursor++ % pollTasks.length] as string;
     for (const phase of phases) {
-      const direct = await phase.run(mock.url, (i) => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: { authorization: `Bearer ${HUB_KEY}` } }));
+      const direct = await phase.run(mock.url, directPoll);
       const gw = await phase.run(gateway.url, () => ({ method: 'GET', path: `/v1/images/tasks/${nextTask()}`, headers: AUTH }));
       latency[`poll ${phase.name}`] = { direct, gateway: gw, added: diff(gw, direct) };
       const a = diff(gw, direct);
