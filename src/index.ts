@@ -46,10 +46,12 @@ export type * from './adapter/contract';
 export type { Channel, ChannelRouter } from './adapter/channels';
 
 // Tasks: ports and their default implementations.
-export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, Clock, Random, Logger, Metrics, RequestContext, TaskApi } from './tasks/ports';
+export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, Clock, Random, Logger, Metrics, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
 export type { TaskRecord } from './tasks/task-record';
 export { TaskService } from './tasks/task-service';
 export type { TaskServiceOptions } from './tasks/task-service';
+export { DEFAULT_TASK_OPTIONS } from './tasks/task-options';
+export type { TaskOptions } from './tasks/task-options';
 export { MemoryTaskStore } from './tasks/memory-task-store';
 export { RedisTaskStore } from './tasks/redis-task-store';
 export type { RedisTaskStoreOptions } from './tasks/redis-task-store';

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors';
-import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../security/idempotency';
 import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { parsePrices, type Prices } from '../tasks/pricing';
+import { DEFAULT_TASK_OPTIONS } from '../tasks/task-options';
 import { configFileSchema, type ConfigFile } from './config-file';
 
 /** Log levels pino understands. */
@@ -97,14 +97,14 @@ export const DEFAULT_LIMITS: Limits = {
   maxReferences: 16,
   maxPromptLength: 10_000,
   maxUrlLength: 4096,
-  pollIntervalMs: 1000,
-  taskDeadlineMs: 30 * 60 * 1000,
-  queryWaitMs: 3000,
+  pollIntervalMs: DEFAULT_TASK_OPTIONS.pollIntervalMs,
+  taskDeadlineMs: DEFAULT_TASK_OPTIONS.deadlineMs,
+  queryWaitMs: DEFAULT_TASK_OPTIONS.queryWaitMs,
   shutdownGraceMs: 10_000,
   rateLimitPerMinute: 120,
   rateLimitBurst: 30,
   maxOpenTasksPerOwner: 100,
-  idempotencyTtlMs: DEFAULT_IDEMPOTENCY_TTL_MS,
+  idempotencyTtlMs: DEFAULT_TASK_OPTIONS.idempotencyTtlMs,
 };
 
 /** Environment variables that carry limits, with their field. */

@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import type { DestinationStream } from 'pino';
-import { container as rootContainer, instanceCachingFactory, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { ADAPTER_CLASSES } from './adapter-classes';
 import { pooledRandomBytes, pooledRandomFloat } from '../util/pooled-random';
 import { AdapterRegistry } from '../adapter/registry';
@@ -21,7 +21,11 @@ import { LogUsageSink } from '../tasks/log-usage-sink';
 import { MemoryTaskStore } from '../tasks/memory-task-store';
 import type { Clock, Logger, Random, TaskStore } from '../tasks/ports';
 import { RedisTaskStore } from '../tasks/redis-task-store';
-import { TaskService, type TaskServiceOptions } from '../tasks/task-service';
+import { UsageSettlement } from '../tasks/settlement';
+import { TaskAdvancer } from '../tasks/task-advancer';
+import type { TaskOptions } from '../tasks/task-options';
+import { TaskService } from '../tasks/task-service';
+import { TaskSubmitter } from '../tasks/task-submitter';
 import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
 import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
 import { createReferenceUrlCheck } from '../security/url-policy';
@@ -172,13 +176,16 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   if (!has(USAGE_SINK)) c.register(USAGE_SINK, { useClass: LogUsageSink });
   if (!has(AUTHENTICATOR)) c.register(AUTHENTICATOR, { useClass: ApiKeyAuthenticator });
   value(PRICES, () => config.prices);
-  value<TaskServiceOptions>(TASK_OPTIONS, () => ({
+  value<TaskOptions>(TASK_OPTIONS, () => ({
     pollIntervalMs: config.limits.pollIntervalMs,
     deadlineMs: config.limits.taskDeadlineMs,
     queryWaitMs: config.limits.queryWaitMs,
     idempotencyTtlMs: config.limits.idempotencyTtlMs,
   }));
-  // One TaskService per container (useClass would build a new one, with its own coalescing map, per resolve).
+  // One of each task unit per container: the query path and the engine share the advancer's coalescing map.
+  if (!has(UsageSettlement)) c.register(UsageSettlement, { useClass: UsageSettlement }, { lifecycle: Lifecycle.ContainerScoped });
+  if (!has(TaskAdvancer)) c.register(TaskAdvancer, { useClass: TaskAdvancer }, { lifecycle: Lifecycle.ContainerScoped });
+  if (!has(TaskSubmitter)) c.register(TaskSubmitter, { useClass: TaskSubmitter }, { lifecycle: Lifecycle.ContainerScoped });
   value(TASK_API, () => c.resolve(TaskService));
   // Channel problems are configuration errors: surface them now, as the ConfigError itself (tsyringe
   // would wrap it in a "Cannot inject" error if it first happened inside a constructor injection).

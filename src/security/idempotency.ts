@@ -1,6 +1,6 @@
 /**
  * Idempotency-Key support: the fingerprint of a submit request and the store key of an (owner, key) pair.
- * The TaskService reserves the key in the TaskStore before any upstream call (see task-service.ts).
+ * The TaskService reserves the key in the TaskStore before any upstream call (see src/tasks/task-submitter.ts).
  */
 import { createHash } from 'node:crypto';
 import type { RawSubmit } from '../platform/submit-request';

@@ -148,10 +148,19 @@ export interface RequestContext {
   upstreamMs?: number;
 }
 
+/** What a submit carries besides the platform request body (extensions of the platform API). */
+export interface SubmitOptions {
+  /**
+   * Where to deliver the terminal task (the request's `callback_url`, already checked by the caller's URL
+   * policy). Stored on the record as `callbackUrl`; the engine hands the terminal task to the TaskNotifier.
+   */
+  readonly callbackUrl?: string;
+}
+
 /** The task operations the HTTP layer calls. */
 export interface TaskApi {
   /** Validates, routes and submits; resolves with the new platform task (HTTP 201). Throws BridgeError. */
-  submit(principal: Principal, raw: import('../platform/submit-request').RawSubmit, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
+  submit(principal: Principal, raw: import('../platform/submit-request').RawSubmit, ctx: RequestContext, options?: SubmitOptions): Promise<import('../platform/task').PlatformTask>;
   /** The owner's task (polling the upstream on demand); task_not_found for unknown or foreign ids. */
   get(principal: Principal, taskId: string, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
 }

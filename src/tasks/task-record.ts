@@ -2,7 +2,7 @@
  * The stored task record and its mapping to the platform task object.
  */
 import type { UpstreamTaskRef } from '../adapter/contract';
-import type { BillingInfo, Warning } from '../intent/intent';
+import type { BillingInfo, ImageIntent, Warning } from '../intent/intent';
 import type { Family, TaskType } from '../platform/catalog';
 import { isTerminal, type PlatformTask, type TaskStatus } from '../platform/task';
 import { redactSecrets } from '../upstream/redact';
@@ -45,8 +45,52 @@ export interface TaskRecord {
   updatedAt: number;
   /** Last upstream poll, ms since epoch (0: never). */
   lastPolledAt: number;
-  /** True once usage has been settled (exactly once). */
+  /** True once usage has been recorded by the sink and confirmed (at least once, keyed by task id). */
   usageSettled: boolean;
+  /** Where the terminal task is delivered (the submit's `callback_url`), when the client asked for it. */
+  readonly callbackUrl?: string;
+  /** True once the TaskNotifier has accepted the terminal task for delivery to `callbackUrl`. */
+  notified?: boolean;
+}
+
+/** What a new task record is made of: the accepted submit. */
+export interface NewTaskRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly channelId: string;
+  readonly adapterId: string;
+  readonly upstreamRef: UpstreamTaskRef;
+  readonly intent: Pick<ImageIntent, 'platformModel' | 'family' | 'taskType' | 'billing' | 'warnings'>;
+  /** Warnings and metadata of the adapter's build. */
+  readonly built: { readonly warnings: readonly Warning[]; readonly metadata: Readonly<Record<string, unknown>> };
+  readonly now: number;
+  readonly callbackUrl?: string;
+}
+
+/** The one way a task record is made: queued, no progress, nothing polled or settled yet. */
+export function newTaskRecord(n: NewTaskRecord): TaskRecord {
+  return {
+    id: n.id,
+    owner: n.owner,
+    channelId: n.channelId,
+    adapterId: n.adapterId,
+    upstreamRef: n.upstreamRef,
+    model: n.intent.platformModel,
+    family: n.intent.family,
+    taskType: n.intent.taskType,
+    billing: n.intent.billing,
+    status: 'queued',
+    progress: 0,
+    resultUrls: [],
+    error: null,
+    warnings: [...n.intent.warnings, ...n.built.warnings],
+    metadata: n.built.metadata,
+    createdAt: n.now,
+    updatedAt: n.now,
+    lastPolledAt: 0,
+    usageSettled: false,
+    ...(n.callbackUrl !== undefined ? { callbackUrl: n.callbackUrl, notified: false } : {}),
+  };
 }
 
 /** The platform task object of a record (design section 5). */

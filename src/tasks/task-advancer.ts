@@ -1,0 +1,214 @@
+/**
+ * TaskAdvancer: `advance(taskId)`, the one unit of work on a task. Lease (one upstream poll per task per
+ * interval across callers, instances and the engine), poll and its follow-ups, state application, the
+ * deadline, and, once terminal, settlement and the open-task slot. The engine calls it when a task is due;
+ * a query calls the same step (coalesced with any step already running in this process).
+ */
+import { inject, injectable } from 'tsyringe';
+import type { Channel, ChannelRouter } from '../adapter/channels';
+import { performance } from 'node:perf_hooks';
+import type { ImageAdapter, UpstreamTaskState } from '../adapter/contract';
+import { AdapterRegistry } from '../adapter/registry';
+import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { UpstreamError } from '../platform/errors';
+import { isTerminal } from '../platform/task';
+import type { UpstreamClient } from '../upstream/upstream-client';
+import { withBindings } from '../util/bound-logger';
+import type { Clock, Logger, Metrics, RequestContext, SubmitLimiter, TaskStore } from './ports';
+import { UsageSettlement } from './settlement';
+import { errorFields, isUpstreamError } from './task-errors';
+import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
+import { applyUpstreamState, type TaskRecord } from './task-record';
+import { timedSend } from './timed-send';
+
+/** Follow-up requests a poll may chain (e.g. status -> result) before it is declared malformed. */
+const MAX_POLL_HOPS = 3;
+
+/** What one advance did. */
+export interface AdvanceResult {
+  /** The record after the step; undefined when the store has no such task (it expired, or never existed). */
+  readonly record: TaskRecord | undefined;
+  /** True when nothing is left to do for the task: it is gone, or terminal and settled. */
+  readonly done: boolean;
+}
+
+@injectable()
+export class TaskAdvancer {
+  private readonly options: ResolvedTaskOptions;
+  /** Steps running in this process by task id: concurrent callers of one task share one step (and one poll). */
+  private readonly inFlight = new Map<string, Promise<TaskRecord>>();
+
+  constructor(
+    @inject(TASK_STORE) private readonly store: TaskStore,
+    @inject(CHANNEL_ROUTER) private readonly router: ChannelRouter,
+    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
+    @inject(AdapterRegistry) private readonly registry: AdapterRegistry,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(METRICS) private readonly metrics: Metrics,
+    @inject(UsageSettlement) private readonly settlement: UsageSettlement,
+    @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
+    @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
+  ) {
+    this.options = resolveTaskOptions(options);
+  }
+
+  /** The resolved task options (interval, deadline) this advancer works with. */
+  get taskOptions(): ResolvedTaskOptions {
+    return this.options;
+  }
+
+  /** The stored record (no upstream call). */
+  read(taskId: string): Promise<TaskRecord | undefined> {
+    return this.store.get(taskId);
+  }
+
+  /** One unit of work on the task: poll when due, apply, expire at the deadline, and settle once terminal. */
+  async advance(taskId: string): Promise<AdvanceResult> {
+    const stored = await this.store.get(taskId);
+    if (!stored) return { record: undefined, done: true };
+    const log = withBindings(this.logger, { task_id: taskId });
+    const record = isTerminal(stored.status) ? stored : await this.step(stored, undefined, log);
+    if (!isTerminal(record.status)) return { record, done: false };
+    return { record, done: await this.finalize(record, log) };
+  }
+
+  /**
+   * After a terminal transition (or on finding a terminal record unfinished): settles usage unless settled
+   * and frees the open-task slot (idempotent). True when nothing is left to do.
+   */
+  async finalize(record: TaskRecord, log: Logger, requestId?: string): Promise<boolean> {
+    await this.releaseSlot(record, log);
+    return this.settlement.settle(record, log, requestId);
+  }
+
+  /** A query's step: step(), but answers the stored record once queryWaitMs has passed (the step goes on in the background). */
+  async stepWithin(record: TaskRecord, ctx: RequestContext, log: Logger): Promise<TaskRecord> {
+    // Most queries of a busy task find no poll due and none running: no upstream wait to bound, so no timer.
+    if (!this.inFlight.has(record.id) && !this.pollDue(record, this.clock.now())) return this.unpolled(record, ctx, log);
+    const work = this.step(record, ctx, log);
+    const waitMs = this.options.queryWaitMs;
+    let timer: NodeJS.Timeout | undefined;
+    const fallback = new Promise<TaskRecord>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn({ event: 'poll_slow', channel: record.channelId, waited_ms: waitMs }, 'upstream poll still running; answering the stored task');
+        resolve(record);
+      }, waitMs);
+    });
+    try {
+      // race() also handles a late rejection of `work`, so it can never become an unhandled rejection.
+      return await Promise.race([work, fallback]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The freshest record this caller may have: polls when the interval has passed and this caller won the lease. */
+  private async step(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    const running = this.inFlight.get(record.id);
+    if (running) {
+      if (!ctx) return running;
+      // Joining another caller's poll is waiting on the upstream too.
+      const started = performance.now();
+      try {
+        return await running;
+      } finally {
+        ctx.upstreamMs = (ctx.upstreamMs ?? 0) + (performance.now() - started);
+      }
+    }
+    const work = this.stepOnce(record, ctx, log).finally(() => this.inFlight.delete(record.id));
+    this.inFlight.set(record.id, work);
+    return work;
+  }
+
+  private async stepOnce(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    if (this.pollDue(record, this.clock.now()) && (await this.store.tryAcquirePollLease(record.id, this.options.pollIntervalMs))) {
+      let state: UpstreamTaskState | undefined;
+      try {
+        state = await this.pollUpstream(record, ctx);
+      } catch (err) {
+        // A failed poll does not fail the query: the client gets the last known state and asks again.
+        log.warn({ event: 'poll_failed', channel: record.channelId, error: errorFields(err) }, 'upstream poll failed; answering the stored task');
+        if (isUpstreamError(err) && err.isRetryable) this.router.reportFailure(record.channelId);
+      }
+      if (state) return this.applyState(record, state, ctx, log);
+    }
+    return this.unpolled(record, ctx, log);
+  }
+
+  /** A task's poll is due when it was never polled or the interval has passed since the last poll. */
+  pollDue(record: TaskRecord, now: number): boolean {
+    return record.lastPolledAt === 0 || now - record.lastPolledAt >= this.options.pollIntervalMs;
+  }
+
+  /** The answer when no poll is made: the stored record, or the failed one once the task is past its deadline. */
+  private async unpolled(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    return this.clock.now() - record.createdAt >= this.options.deadlineMs ? this.expire(record, ctx, log) : record;
+  }
+
+  /** One poll: the adapter's poll request, then its follow-ups, to an upstream-neutral state. */
+  private async pollUpstream(record: TaskRecord, ctx: RequestContext | undefined): Promise<UpstreamTaskState> {
+    const channel: Channel | undefined = this.router.byId(record.channelId);
+    if (!channel) throw new UpstreamError('not_found', `The channel "${record.channelId}" that runs this task is no longer configured.`);
+    const adapter: ImageAdapter = this.registry.get(record.adapterId);
+    let request = adapter.buildPoll(record.upstreamRef);
+    for (let hop = 0; ; hop += 1) {
+      const response = await timedSend(this.client, ctx, channel, adapter, request, 'poll');
+      const outcome = adapter.parsePoll(response, record.upstreamRef);
+      if (outcome.kind === 'state') {
+        this.router.reportSuccess(channel.id);
+        return outcome.state;
+      }
+      if (hop >= MAX_POLL_HOPS) throw new UpstreamError('malformed', `The upstream asked for more than ${MAX_POLL_HOPS} follow-up requests to read one task.`);
+      request = outcome.request;
+    }
+  }
+
+  /** Applies a polled state to the current stored record (which may have moved on), stores it, settles if it ended. */
+  private async applyState(polled: TaskRecord, state: UpstreamTaskState, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    const current = (await this.store.get(polled.id)) ?? polled;
+    if (isTerminal(current.status)) return current;
+    const now = this.clock.now();
+    // A failed task's upstream text reaches the client: remove the channel key itself, not only key-shaped text.
+    const secrets = [this.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
+    const ended = applyUpstreamState(current, state, now, secrets);
+    if (!ended && now - current.createdAt >= this.options.deadlineMs) return this.expire(current, ctx, log);
+    await this.store.update(current);
+    if (!ended) return current;
+    return this.finish(current, ctx, log);
+  }
+
+  /** A task past its deadline fails with upstream_timeout (costs nothing). */
+  private async expire(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    const now = this.clock.now();
+    const minutes = Math.round(this.options.deadlineMs / 60_000);
+    applyUpstreamState(
+      record,
+      {
+        status: 'failed',
+        images: [],
+        error: { code: 'upstream_timeout', message: `The upstream did not finish the task within ${minutes} minute${minutes === 1 ? '' : 's'}.` },
+      },
+      now,
+    );
+    await this.store.update(record);
+    return this.finish(record, ctx, log);
+  }
+
+  /** After a terminal update: reads back the record that won (another instance may have ended it first), then settles. */
+  private async finish(written: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    const stored = (await this.store.get(written.id)) ?? written;
+    if (stored.status === written.status && stored.updatedAt === written.updatedAt) {
+      const status = stored.status as 'succeeded' | 'failed';
+      this.metrics.taskTerminal(stored.model, status);
+      log.info({ event: 'task_terminal', model: stored.model, status, result_count: stored.resultUrls.length, error: stored.error }, 'task finished');
+    }
+    await this.finalize(stored, log, ctx?.requestId);
+    return stored;
+  }
+
+  /** Frees the task's open-task slot (idempotent); it also lapses on its own, so a failure costs the owner a slot only for a while. */
+  private async releaseSlot(record: TaskRecord, log: Logger): Promise<void> {
+    await this.limiter?.release(record.owner, record.id).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'open-task slot not released'));
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * TaskSubmitter: the submit unit. Admission (abuse limits), idempotency, routing and failover across
+ * channels, then the stored record. Everything that can reject a request happens before any upstream call.
+ */
+import { inject, injectable } from 'tsyringe';
+import type { Channel, ChannelRouter } from '../adapter/channels';
+import { AdapterRegistry } from '../adapter/registry';
+import { CHANNEL_ROUTER, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import type { ImageIntent } from '../intent/intent';
+import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
+import { BridgeError, type UpstreamError } from '../platform/errors';
+import type { RawSubmit } from '../platform/submit-request';
+import { idempotencyStoreKey, requestFingerprint } from '../security/idempotency';
+import type { UpstreamClient } from '../upstream/upstream-client';
+import { withBindings } from '../util/bound-logger';
+import type { Clock, IdempotencyEntry, Logger, Principal, Random, RequestContext, SubmitLimiter, SubmitOptions, TaskStore } from './ports';
+import { errorFields, isUpstreamError } from './task-errors';
+import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
+import { newTaskRecord, type TaskRecord } from './task-record';
+import { timedSend } from './timed-send';
+
+/** The request header of idempotent submits, named in its errors. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/** Random bytes in a task id: 128 bits. */
+const TASK_ID_BYTES = 16;
+
+/** A new task id: `task_` + base64url of 128 random bits. */
+export function newTaskId(random: Random): string {
+  return `task_${random.bytes(TASK_ID_BYTES).toString('base64url')}`;
+}
+
+/** What a submit produced: the stored record, or the earlier task an idempotent replay answers. */
+export type SubmitOutcome = { readonly kind: 'created'; readonly record: TaskRecord } | { readonly kind: 'replayed'; readonly record: TaskRecord };
+
+/**
+ * Whether a failed submit may go to the next channel without risking a second paid job: only when the
+ * upstream provably did not take it (connection refused, or it answered 429/5xx/auth failure). A timeout or
+ * a broken connection may hide an accepted job, so it is never sent again.
+ */
+function mayFailOver(err: UpstreamError): boolean {
+  if (err.kind === 'connection_refused') return true;
+  const answered = err.upstreamStatus !== undefined;
+  return answered && (err.kind === 'rate_limited' || err.kind === 'server_error' || err.kind === 'auth');
+}
+
+@injectable()
+export class TaskSubmitter {
+  private readonly options: ResolvedTaskOptions;
+
+  constructor(
+    @inject(TASK_STORE) private readonly store: TaskStore,
+    @inject(CHANNEL_ROUTER) private readonly router: ChannelRouter,
+    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
+    @inject(AdapterRegistry) private readonly registry: AdapterRegistry,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) private readonly random: Random,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(NORMALIZE_OPTIONS) private readonly normalizeOptions: NormalizeOptions,
+    @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
+    @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
+  ) {
+    this.options = resolveTaskOptions(options);
+  }
+
+  /** Validates, admits, routes and submits; the new record, or the task an earlier submit with the same key made. */
+  async submit(principal: Principal, raw: RawSubmit, ctx: RequestContext, submitOptions: SubmitOptions = {}): Promise<SubmitOutcome> {
+    const intent = normalizePlatformRequest(raw, this.normalizeOptions);
+    const channels = this.router.candidates(intent);
+    const id = newTaskId(this.random);
+    const log = withBindings(this.logger, { request_id: ctx.requestId, task_id: id });
+
+    let idempotency: { key: string; entry: IdempotencyEntry } | undefined;
+    if (ctx.idempotencyKey !== undefined) {
+      const entry: IdempotencyEntry = { fingerprint: requestFingerprint(raw), taskId: id, state: 'pending' };
+      const key = idempotencyStoreKey(principal.owner, ctx.idempotencyKey);
+      const replay = await this.reserveIdempotencyKey(principal, key, entry, log);
+      if (replay) return { kind: 'replayed', record: replay };
+      idempotency = { key, entry };
+    }
+
+    let accepted = false;
+    let stored = false;
+    try {
+      await this.admit(principal, id);
+      const record = await this.submitToUpstream(principal, intent, channels, id, ctx, log, submitOptions, () => (accepted = true));
+      stored = true;
+      if (idempotency) await this.completeIdempotencyKey(idempotency.key, idempotency.entry, log);
+      return { kind: 'created', record };
+    } catch (err) {
+      // A job the upstream accepted keeps its key reserved (it lapses after the pending TTL): a retry must not
+      // start a second paid job for it.
+      if (idempotency && !accepted) await this.store.releaseIdempotencyKey(idempotency.key, id).catch((e: unknown) => log.error({ error: errorFields(e) }, 'idempotency key not released'));
+      if (!stored) await this.limiter?.release(principal.owner, id).catch((e: unknown) => log.error({ error: errorFields(e) }, 'open-task slot not released'));
+      throw err;
+    }
+  }
+
+  /** Sends the job to the first channel that takes it (failing over only when safe) and stores the record. */
+  private async submitToUpstream(
+    principal: Principal,
+    intent: ImageIntent,
+    channels: readonly Channel[],
+    id: string,
+    ctx: RequestContext,
+    log: Logger,
+    submitOptions: SubmitOptions,
+    onAccepted: () => void,
+  ): Promise<TaskRecord> {
+    let lastError: UpstreamError | undefined;
+    for (const channel of channels) {
+      const adapter = this.registry.get(channel.adapterId);
+      const built = adapter.buildSubmit(intent);
+      let ref;
+      try {
+        const response = await timedSend(this.client, ctx, channel, adapter, built.request, 'submit');
+        ref = adapter.parseSubmit(response);
+      } catch (err) {
+        if (!isUpstreamError(err)) throw err;
+        if (err.isRetryable || err.kind === 'auth') this.router.reportFailure(channel.id);
+        lastError = err;
+        if (!mayFailOver(err)) {
+          log.warn({ channel: channel.id, model: intent.platformModel, error: errorFields(err) }, 'submit failed');
+          throw err;
+        }
+        log.warn({ channel: channel.id, model: intent.platformModel, error: errorFields(err) }, 'submit failed on this channel; trying the next one');
+        continue;
+      }
+      onAccepted();
+      this.router.reportSuccess(channel.id);
+      const record = newTaskRecord({
+        id,
+        owner: principal.owner,
+        channelId: channel.id,
+        adapterId: adapter.id,
+        upstreamRef: ref,
+        intent,
+        built,
+        now: this.clock.now(),
+        ...(submitOptions.callbackUrl !== undefined ? { callbackUrl: submitOptions.callbackUrl } : {}),
+      });
+      try {
+        await this.store.create(record);
+      } catch (err) {
+        // The upstream has the job but we cannot remember it: say so loudly, with what is needed to find it.
+        log.error({ channel: channel.id, upstream_task_id: ref.id, error: errorFields(err) }, 'task accepted upstream but not stored');
+        throw new BridgeError('internal_error', 'The task could not be stored. Please retry later.');
+      }
+      log.info(
+        { event: 'task_submitted', owner: principal.owner, key_label: principal.keyLabel, channel: channel.id, model: record.model, upstream_task_id: ref.id, warnings: record.warnings },
+        'task submitted',
+      );
+      return record;
+    }
+    // candidates() never returns an empty list (it throws model_unavailable), so lastError is set here.
+    throw lastError ?? new BridgeError('upstream_unavailable', 'No upstream channel accepted the task.');
+  }
+
+  /**
+   * Reserves the Idempotency-Key for this submit, or answers the task an earlier submit with the same key and
+   * body created. While another submit holds the key, waits for it (up to idempotencyWaitMs); if that submit
+   * fails, its key is released and this one takes it over. Returns undefined when this caller holds the key.
+   */
+  private async reserveIdempotencyKey(principal: Principal, key: string, entry: IdempotencyEntry, log: Logger): Promise<TaskRecord | undefined> {
+    const { idempotencyWaitMs, idempotencyPollMs, idempotencyPendingTtlMs, sleep } = this.options;
+    const waits = Math.max(0, Math.ceil(idempotencyWaitMs / idempotencyPollMs));
+    for (let attempt = 0; ; attempt += 1) {
+      const reservation = await this.store.reserveIdempotencyKey(key, entry, idempotencyPendingTtlMs);
+      if (reservation.outcome === 'reserved') return undefined;
+      const held = reservation.entry;
+      if (held.fingerprint !== entry.fingerprint) {
+        throw new BridgeError(
+          'idempotency_conflict',
+          'This Idempotency-Key was already used with a different request body. Send a new key for a new request, or resend the original body to get its task.',
+          IDEMPOTENCY_HEADER,
+        );
+      }
+      if (held.state === 'completed') {
+        const record = await this.store.get(held.taskId);
+        if (!record || record.owner !== principal.owner) {
+          throw new BridgeError('idempotency_conflict', 'The task this Idempotency-Key created is no longer available. Send a new key.', IDEMPOTENCY_HEADER);
+        }
+        log.info({ event: 'idempotent_replay', original_task_id: record.id }, 'idempotent replay: answering the existing task');
+        return record;
+      }
+      if (attempt >= waits) {
+        throw new BridgeError(
+          'idempotency_conflict',
+          'A request with this Idempotency-Key is still being processed. Retry shortly with the same key and body to get its task.',
+          IDEMPOTENCY_HEADER,
+          { 'retry-after': '1' },
+        );
+      }
+      await sleep(idempotencyPollMs);
+    }
+  }
+
+  private async completeIdempotencyKey(key: string, entry: IdempotencyEntry, log: Logger): Promise<void> {
+    try {
+      const ok = await this.store.completeIdempotencyKey(key, entry, this.options.idempotencyTtlMs);
+      if (!ok) log.warn({ event: 'idempotency_key_lost' }, 'the idempotency reservation expired before the task was stored; another request took the key');
+    } catch (err) {
+      // The task exists and is answered; only a retry with the same key could now create a second one.
+      log.error({ event: 'idempotency_key_not_completed', error: errorFields(err) }, 'idempotency key not completed');
+    }
+  }
+
+  /** Applies the owner's abuse limits (rate, open tasks); throws rate_limited with Retry-After. */
+  private async admit(principal: Principal, id: string): Promise<void> {
+    if (!this.limiter) return;
+    const admission = await this.limiter.admit(principal.owner, id);
+    if (admission.admitted) return;
+    const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+    const message =
+      admission.reason === 'rate'
+        ? `Too many submits: at most ${admission.limit} per minute are accepted for this API key. Retry after ${seconds} s.`
+        : `Too many unfinished tasks: at most ${admission.limit} may be queued or processing for this API key. Poll them (GET /v1/images/tasks/{task_id}) until they finish, then submit again.`;
+    throw new BridgeError('rate_limited', message, undefined, { 'retry-after': String(seconds) });
+  }
+}

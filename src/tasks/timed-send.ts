@@ -1,0 +1,24 @@
+/** One upstream call whose wall time counts as the request's upstream wait (RequestContext.upstreamMs). */
+import { performance } from 'node:perf_hooks';
+import type { Channel } from '../adapter/channels';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter/contract';
+import type { UpstreamClient } from '../upstream/upstream-client';
+import type { RequestContext } from './ports';
+
+/** Sends `request` through the shared client; adds its wall time to `ctx.upstreamMs` when there is a request. */
+export async function timedSend(
+  client: UpstreamClient,
+  ctx: RequestContext | undefined,
+  channel: Channel,
+  adapter: ImageAdapter,
+  request: UpstreamRequest,
+  operation: 'submit' | 'poll',
+): Promise<UpstreamResponse> {
+  if (!ctx) return client.send(channel, adapter, request, operation);
+  const started = performance.now();
+  try {
+    return await client.send(channel, adapter, request, operation);
+  } finally {
+    ctx.upstreamMs = (ctx.upstreamMs ?? 0) + (performance.now() - started);
+  }
+}
