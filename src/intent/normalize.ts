@@ -7,6 +7,7 @@ import { ValidationError } from '../platform/errors';
 import { findGptImage2Size, GPT_IMAGE_2_SIZE_NAMES } from '../platform/gpt-image-2-sizes';
 import { MAX_SEED, SUBMIT_FIELDS, submitRequestSchema, type RawSubmit, type SubmitRequest } from '../platform/submit-request';
 import type { Geometry, ImageIntent, Warning } from './intent';
+import { matchRatio, reducedRatio } from './ratios';
 import { collectReferences, type ReferenceLimits } from './references';
 
 /** Limits the normalizer enforces; all configurable. */
@@ -73,9 +74,8 @@ function parseSize(size: string): { width: number; height: number } {
   return { width: Number(m[1]), height: Number(m[2]) };
 }
 
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
+/** The size clients send by default (OpenAI's default): with aspect_ratio auto it is not a ratio request. */
+const DEFAULT_CLIENT_SIZE = '1024x1024';
 
 function nanoGeometry(model: CatalogModel, req: SubmitRequest, warnings: Warning[]): Geometry {
   const allowed = model.aspectRatios;
@@ -85,22 +85,29 @@ function nanoGeometry(model: CatalogModel, req: SubmitRequest, warnings: Warning
   }
   if (req.size !== undefined) {
     const { width, height } = parseSize(req.size);
-    const d = gcd(width, height);
-    const sizeRatio = `${width / d}:${height / d}`;
-    if (aspectRatio === undefined) {
-      if (!allowed.includes(sizeRatio)) {
+    const sizeRatio = reducedRatio(width, height);
+    const ratios = allowed.filter((r) => r !== 'auto');
+    if (aspectRatio === 'auto' && req.size === DEFAULT_CLIENT_SIZE) {
+      warnings.push({ code: 'size_ignored', param: 'size', message: `${model.name} is steered by aspect_ratio and its tier; with aspect_ratio auto the model chooses the ratio, so size ${req.size} was not sent on.` });
+    } else if (aspectRatio === undefined) {
+      const match = matchRatio(width, height, ratios);
+      if (!match) {
         throw new ValidationError(
           'invalid_parameter',
-          `size ${req.size} has aspect ratio ${sizeRatio}, which ${model.name} does not support; ${model.name} is steered by aspect_ratio, allowed: ${allowed.filter((r) => r !== 'auto').join(', ')}.`,
+          `size ${req.size} has aspect ratio ${sizeRatio}, which ${model.name} does not support (nor one within 2% of it); ${model.name} is steered by aspect_ratio, allowed: ${ratios.join(', ')}.`,
           'size',
         );
       }
-      aspectRatio = sizeRatio;
-      warnings.push({ code: 'size_converted', param: 'size', message: `${model.name} is steered by aspect_ratio and its tier; size ${req.size} was sent as aspect_ratio ${sizeRatio}.` });
-    } else if (aspectRatio !== sizeRatio) {
-      throw new ValidationError('conflicting_parameters', `size ${req.size} (ratio ${sizeRatio}) disagrees with aspect_ratio ${aspectRatio}; send only aspect_ratio for ${model.name}.`, 'size');
+      aspectRatio = match.ratio;
+      const how = match.kind === 'exact' ? '' : ` (approximately ${match.ratio}: ${match.why === 'labelled' ? "the platform's size table labels it so" : 'within 2%'})`;
+      warnings.push({ code: 'size_converted', param: 'size', message: `${model.name} is steered by aspect_ratio and its tier; size ${req.size}${how} was sent as aspect_ratio ${match.ratio}.` });
     } else {
-      warnings.push({ code: 'size_ignored', param: 'size', message: `${model.name} is steered by aspect_ratio and its tier; size ${req.size} matches aspect_ratio ${aspectRatio} and was not sent on.` });
+      const match = matchRatio(width, height, [aspectRatio]);
+      if (!match) {
+        throw new ValidationError('conflicting_parameters', `size ${req.size} (ratio ${sizeRatio}) disagrees with aspect_ratio ${aspectRatio}; send only aspect_ratio for ${model.name}.`, 'size');
+      }
+      const how = match.kind === 'exact' ? 'matches' : 'approximately matches';
+      warnings.push({ code: 'size_ignored', param: 'size', message: `${model.name} is steered by aspect_ratio and its tier; size ${req.size} ${how} aspect_ratio ${aspectRatio} and was not sent on.` });
     }
   }
   if (req.quality !== undefined) {

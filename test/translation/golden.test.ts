@@ -1,6 +1,7 @@
 /**
  * Golden translation cases: every fixtures/platform/<case>.request.json is planned (normalize -> route ->
- * hub adapter) and the whole planned output must equal <case>.upstream.json exactly.
+ * the adapter the golden names) and the whole planned output must equal <case>.upstream.json exactly; a
+ * refusal golden holds the exact error envelope and HTTP status instead, and nothing is built.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,9 @@ import type { DependencyContainer } from 'tsyringe';
 import { planSubmit, type SubmitPlan } from '../../src/adapter/plan';
 import { AdapterRegistry } from '../../src/adapter/registry';
 import { createTranslationContainer } from '../../src/di/container';
+import type { ImageAdapter } from '../../src/adapter/contract';
 import { MODEL_NAMES } from '../../src/platform/catalog';
+import { isBridgeError } from '../../src/platform/errors';
 import type { RawSubmit } from '../../src/platform/submit-request';
 
 const DIR = join(__dirname, '../../fixtures/platform');
@@ -57,9 +60,25 @@ describe('golden platform -> hub cases', () => {
 
   test.each(cases)('%s', (name) => {
     const body = readJson(`${name}.request.json`);
-    const expected = readJson(`${name}.upstream.json`) as { adapter: string };
+    const expected = readJson(`${name}.upstream.json`) as { adapter: string; error?: unknown };
     // Each golden file names the adapter it is for, so cases of other adapters can live here too.
-    expect(plannedOutput(planSubmit({ body }, registry, undefined, [registry.get(expected.adapter)]))).toStrictEqual(expected);
+    const candidates = [registry.get(expected.adapter)];
+    if (expected.error === undefined) {
+      expect(plannedOutput(planSubmit({ body }, registry, undefined, candidates))).toStrictEqual(expected);
+      return;
+    }
+    // A refusal golden: { adapter, status, error: <the exact envelope> }; nothing is built for any adapter.
+    const built = jest.spyOn(candidates[0] as ImageAdapter, 'buildSubmit');
+    let caught: unknown;
+    try {
+      planSubmit({ body }, registry, undefined, candidates);
+    } catch (err) {
+      caught = err;
+    }
+    if (!isBridgeError(caught)) throw new Error(`${name}: expected a refusal, got ${String(caught)}`);
+    expect({ adapter: expected.adapter, status: caught.httpStatus, error: caught.toEnvelope() }).toStrictEqual(expected);
+    expect(built).not.toHaveBeenCalled();
+    built.mockRestore();
   });
 
   test('with every adapter registered, the hub (registered first) is the one chosen', () => {
