@@ -6,7 +6,7 @@ import { DEFAULT_FORMAT, DEFAULT_QUALITY, findModel, MODEL_NAMES, QUALITIES, typ
 import { ValidationError } from '../platform/errors';
 import { findGptImage2Size, GPT_IMAGE_2_SIZE_NAMES } from '../platform/gpt-image-2-sizes';
 import { MAX_SEED, SUBMIT_FIELDS, submitRequestSchema, type RawSubmit, type SubmitRequest } from '../platform/submit-request';
-import type { Geometry, ImageIntent, Warning } from './intent';
+import type { Geometry, ImageIntent, ImageRef, Warning } from './intent';
 import { matchRatio, reducedRatio } from './ratios';
 import { collectReferences, type ReferenceLimits } from './references';
 
@@ -147,15 +147,27 @@ function resolveFormat(model: CatalogModel, req: SubmitRequest): OutputFormat {
   return format as OutputFormat;
 }
 
-function resolveTaskType(req: SubmitRequest, hasReferences: boolean): TaskType {
-  if (req.task_type === undefined) return hasReferences ? 'image2image' : 'text2image';
+/**
+ * The task type: inferred from the references when absent; an explicit value wins, as the platform
+ * document says ("显式传了 task_type 时,以显式值为准"). Explicit text2image with references generates from
+ * the prompt alone and says so (`references_ignored`); explicit image2image without a reference cannot run.
+ */
+function resolveTaskType(req: SubmitRequest, references: readonly ImageRef[], warnings: Warning[]): { taskType: TaskType; references: readonly ImageRef[] } {
+  const hasReferences = references.length > 0;
+  if (req.task_type === undefined) return { taskType: hasReferences ? 'image2image' : 'text2image', references };
   if (req.task_type === 'image2image' && !hasReferences) {
     throw new ValidationError('missing_parameter', 'task_type image2image needs a reference image: send image (URL, data URI or multipart file) or images.', 'image');
   }
   if (req.task_type === 'text2image' && hasReferences) {
-    throw new ValidationError('conflicting_parameters', 'task_type text2image does not take reference images; drop image/images or use task_type image2image.', 'task_type');
+    const n = references.length;
+    warnings.push({
+      code: 'references_ignored',
+      param: 'task_type',
+      message: `task_type is text2image, so the ${n} reference image${n > 1 ? 's were' : ' was'} not sent (an explicit task_type wins); send task_type image2image, or no task_type, to edit ${n > 1 ? 'them' : 'it'}.`,
+    });
+    return { taskType: 'text2image', references: [] };
   }
-  return req.task_type;
+  return { taskType: req.task_type, references };
 }
 
 /**
@@ -182,8 +194,8 @@ export function normalizePlatformRequest(raw: RawSubmit, options: NormalizeOptio
   }
 
   const warnings: Warning[] = [];
-  const references = collectReferences(req.image, raw.uploads ?? [], req.images, options, warnings);
-  const taskType = resolveTaskType(req, references.length > 0);
+  const collected = collectReferences(req.image, raw.uploads ?? [], req.images, options, warnings);
+  const { taskType, references } = resolveTaskType(req, collected, warnings);
   const geometry = model.geometry === 'size' ? sizeGeometry(model, req) : nanoGeometry(model, req, warnings);
   const quality = resolveQuality(model, req);
   const format = resolveFormat(model, req);
