@@ -1,6 +1,6 @@
 /**
  * The benchmark's child processes and what it reads about them: the mock hub, the floor proxy and the
- * gateway (`cli.js serve`), each on 127.0.0.1 at a free port; CPU time and RSS from /proc (Linux).
+ * gateway (`cli/main.js serve`), each on 127.0.0.1 at a free port; CPU time and RSS from /proc (Linux).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ export function startScript(script: string, args: string[] = []): Promise<Child>
 /** Starts the real server on `hubUrl` and waits for /healthz. */
 export async function startGateway(hubUrl: string, env: Record<string, string>, nodeOptions: string): Promise<Child> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve'], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH ?? '', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), HOST: '127.0.0.1', PORT: String(port), HUB_BASE_URL: hubUrl, ...env },
   });

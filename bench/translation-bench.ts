@@ -6,8 +6,8 @@ import 'reflect-metadata';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubAdapter } from '../adapters/hub/hub-adapter';
-import { planSubmit } from '../src/adapter/plan';
-import { AdapterRegistry } from '../src/adapter/registry';
+import { planSubmit } from '../src/routing/plan';
+import { AdapterRegistry } from '../src/routing/registry';
 import { applyUpstreamState, toPlatformTask, type TaskRecord } from '../src/tasks/task-record';
 
 /** Result of one micro-benchmark. */

@@ -3,7 +3,7 @@
 'use strict';
 /* global setTimeout */
 const path = require('node:path');
-const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 let mod;
 try {
   mod = require(cli);

@@ -37,13 +37,13 @@ export type { PlatformTask, QueryEnvelope, TaskStatus } from './platform/task';
 export { normalizePlatformRequest, DEFAULT_NORMALIZE_OPTIONS } from './intent/normalize';
 export type { NormalizeOptions } from './intent/normalize';
 export type { ImageIntent, ImageRef, Warning, Geometry, BillingInfo } from './intent/intent';
-export { planSubmit } from './adapter/plan';
-export type { SubmitPlan } from './adapter/plan';
-export { AdapterRegistry } from './adapter/registry';
-export { applyParamMap } from './adapter/param-map';
-export type { ParamMap, ParamMapEntry } from './adapter/param-map';
-export type * from './adapter/contract';
-export type { Channel, ChannelRouter } from './adapter/channels';
+export { planSubmit } from './routing/plan';
+export type { SubmitPlan } from './routing/plan';
+export { AdapterRegistry } from './routing/registry';
+export { applyParamMap } from './adapter-kit/param-map';
+export type { ParamMap, ParamMapEntry } from './adapter-kit/param-map';
+export type * from './adapter-kit/contract';
+export type { Channel, ChannelRouter } from './routing/channels';
 
 // Tasks: ports and their default implementations.
 export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, Clock, Random, Logger, Metrics, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
@@ -60,8 +60,8 @@ export { DEFAULT_PRICES, parsePrices, computeCost } from './tasks/pricing';
 export type { Prices } from './tasks/pricing';
 
 // Upstream I/O.
-export { AxiosUpstreamClient } from './upstream/axios-upstream-client';
-export type { UpstreamClientOptions } from './upstream/axios-upstream-client';
+export { HttpUpstreamClient } from './upstream/http-upstream-client';
+export type { UpstreamClientOptions } from './upstream/http-upstream-client';
 export type { UpstreamClient, UpstreamOperation } from './upstream/upstream-client';
 
 // Sandbox hub.

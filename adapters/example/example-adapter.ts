@@ -3,9 +3,9 @@
  * Pure functions only; the shared upstream client sends what these build and hands back what it got.
  */
 import { injectable } from 'tsyringe';
-import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter/contract';
-import { applyParamMap } from '../../src/adapter/param-map';
-import { describeZodProblem } from '../../src/adapter/upstream-schema';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
+import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 import { EXAMPLE_PATHS, exampleAuthHeaders, exampleErrorSchema, exampleJobSchema, exampleSubmitResponseSchema, type ExampleJob } from './example-api';

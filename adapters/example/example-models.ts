@@ -2,7 +2,7 @@
  * pixelforge engines, sizes and limits: an IMAGINARY upstream that shows contributors the adapter pattern.
  * Nothing here calls a real service; copy this folder as the start of a new adapter.
  */
-import type { AdapterCapabilities } from '../../src/adapter/contract';
+import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
 import type { Family, Quality } from '../../src/platform/catalog';
 import { ModelUnavailableError } from '../../src/platform/errors';
 

@@ -3,7 +3,7 @@
  * this table exhaustive: a new intent field does not compile until it is mapped here or declared handled.
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import type { ParamMap } from '../../src/adapter/param-map';
+import type { ParamMap } from '../../src/adapter-kit/param-map';
 import { ModelUnavailableError } from '../../src/platform/errors';
 import { EXAMPLE_ASPECT_SIZES, EXAMPLE_DEFAULT_ASPECT, exampleEngine } from './example-models';
 

@@ -7,9 +7,9 @@
  * reads the result when the client hands it back (a result body has `images`, or a non-2xx status).
  */
 import { injectable } from 'tsyringe';
-import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter/contract';
-import { applyParamMap } from '../../src/adapter/param-map';
-import { describeZodProblem } from '../../src/adapter/upstream-schema';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
+import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 import {

@@ -13,7 +13,7 @@
  *   namespace, not `fal-ai/`). ASSUMPTION: id seen in third-party integrations that cite that page.
  * A wrong id is a one-line fix in FAL_MODEL_IDS.
  */
-import type { AdapterCapabilities } from '../../src/adapter/contract';
+import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
 import type { Family } from '../../src/platform/catalog';
 
 /** fal endpoint id (text-to-image) per family; image-to-image appends `/edit`. */

@@ -4,7 +4,7 @@
  * image_size, quality, seed, image_urls).
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import { presetOrGridSize, type ParamMap } from '../../src/adapter/param-map';
+import { presetOrGridSize, type ParamMap } from '../../src/adapter-kit/param-map';
 import { FAL_IMAGE_SIZE_PRESETS, FAL_RESOLUTION_FAMILIES, FAL_SEED_FAMILIES, FAL_SIZE_MULTIPLE } from './fal-models';
 
 /** The fal mapping table. */

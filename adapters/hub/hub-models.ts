@@ -1,7 +1,7 @@
 /**
  * Hub model ids, edit variants and limits, per model family (hub model reference, seed 004).
  */
-import type { AdapterCapabilities } from '../../src/adapter/contract';
+import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
 import type { Family } from '../../src/platform/catalog';
 
 /** Hub model id per family (text-to-image). */

@@ -2,7 +2,7 @@
  * hubParamMap: where every canonical intent field goes in the hub's `input` (design sections 4 and 9).
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import { presetOrGridSize, type ParamMap } from '../../src/adapter/param-map';
+import { presetOrGridSize, type ParamMap } from '../../src/adapter-kit/param-map';
 import { HUB_IMAGE_SIZE_PRESETS, HUB_RESOLUTION_FAMILIES, HUB_SEED_FAMILIES, HUB_SIZE_MULTIPLE } from './hub-models';
 
 /** The hub mapping table. */

@@ -5,9 +5,9 @@
  */
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
-import type { ImageAdapter } from '../adapter/contract';
-import { planSubmit } from '../adapter/plan';
-import { AdapterRegistry } from '../adapter/registry';
+import type { ImageAdapter } from '../adapter-kit/contract';
+import { planSubmit } from '../routing/plan';
+import { AdapterRegistry } from '../routing/registry';
 import { createTranslationContainer } from '../di/container';
 import { BridgeError, isBridgeError, ValidationError } from '../platform/errors';
 

@@ -4,7 +4,7 @@
  */
 import type { constructor } from 'tsyringe/dist/typings/types';
 import * as registered from '../../adapters';
-import type { ImageAdapter } from '../adapter/contract';
+import type { ImageAdapter } from '../adapter-kit/contract';
 
 /** Adapter classes, registered in this order under the ADAPTERS token. */
 export const ADAPTER_CLASSES: ReadonlyArray<constructor<ImageAdapter>> = (Object.values(registered) as unknown[]).filter(

@@ -7,10 +7,10 @@ import type { DestinationStream } from 'pino';
 import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { ADAPTER_CLASSES } from './adapter-classes';
 import { pooledRandomBytes, pooledRandomFloat } from '../util/pooled-random';
-import { AdapterRegistry } from '../adapter/registry';
-import { channelsFromConfig } from '../adapter/channel-config';
-import type { Channel, ChannelRouter } from '../adapter/channels';
-import { WeightedChannelRouter } from '../adapter/router';
+import { AdapterRegistry } from '../routing/registry';
+import { channelsFromConfig } from '../routing/channel-config';
+import type { Channel, ChannelRouter } from '../routing/channels';
+import { WeightedChannelRouter } from '../routing/router';
 import { ConfigError } from '../platform/errors';
 import type { AppConfig } from '../config/config';
 import { ApiKeyAuthenticator } from '../http/auth';
@@ -30,7 +30,7 @@ import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
 import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
 import { createReferenceUrlCheck } from '../security/url-policy';
 import type { SubmitLimiter } from '../tasks/ports';
-import { AxiosUpstreamClient } from '../upstream/axios-upstream-client';
+import { HttpUpstreamClient } from '../upstream/http-upstream-client';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import {
   ADAPTERS,
@@ -143,7 +143,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   }));
 
   value<UpstreamClient>(UPSTREAM_CLIENT, () => {
-    const client = c.resolve(AxiosUpstreamClient);
+    const client = c.resolve(HttpUpstreamClient);
     closers.push(() => client.close());
     return client;
   });

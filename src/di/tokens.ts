@@ -3,7 +3,7 @@
  * token in the child container before the app resolves (see README "Embedding").
  */
 import type { InjectionToken } from 'tsyringe';
-import type { ImageAdapter } from '../adapter/contract';
+import type { ImageAdapter } from '../adapter-kit/contract';
 
 /** All upstream adapters (multi-registered; consumed with @injectAll). */
 export const ADAPTERS: InjectionToken<ImageAdapter> = Symbol('ImageAdapter');
@@ -33,7 +33,7 @@ export const TASK_API = Symbol('TaskApi');
 export const CHANNEL_ROUTER = Symbol('ChannelRouter');
 /** Normalizer limits (NormalizeOptions). */
 export const NORMALIZE_OPTIONS = Symbol('NormalizeOptions');
-/** Options of the axios upstream client (timeouts, size limits, retry policy); optional, defaults apply. */
+/** Options of the HTTP upstream client (timeouts, size limits, retry policy); optional, defaults apply. */
 export const UPSTREAM_CLIENT_OPTIONS = Symbol('UpstreamClientOptions');
 /** Options of the per-channel circuit breaker (threshold, cool-down); optional, defaults apply. */
 export const CIRCUIT_BREAKER_OPTIONS = Symbol('CircuitBreakerOptions');

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import { closeAppContainer, createAppContainer, type AppContainerOverrides } from '../di/container';
-import type { Channel } from '../adapter/channels';
+import type { Channel } from '../routing/channels';
 import { CHANNELS, LOGGER } from '../di/tokens';
 import { startSandboxHub, type SandboxHub, type SandboxTiming } from '../sandbox';
 import type { Logger } from '../tasks/ports';

@@ -173,3 +173,8 @@ export function isBridgeError(err: unknown): err is BridgeError {
     typeof (err as { httpStatus?: unknown }).httpStatus === 'number'
   );
 }
+
+/** True for an UpstreamError (checked by shape, like isBridgeError, so copies from another module instance count). */
+export function isUpstreamError(err: unknown): err is UpstreamError {
+  return isBridgeError(err) && typeof (err as { kind?: unknown }).kind === 'string' && typeof (err as { isRetryable?: unknown }).isRetryable === 'boolean';
+}

@@ -5,10 +5,10 @@
  * a query calls the same step (coalesced with any step already running in this process).
  */
 import { inject, injectable } from 'tsyringe';
-import type { Channel, ChannelRouter } from '../adapter/channels';
+import type { Channel, ChannelRouter } from '../routing/channels';
 import { performance } from 'node:perf_hooks';
-import type { ImageAdapter, UpstreamTaskState } from '../adapter/contract';
-import { AdapterRegistry } from '../adapter/registry';
+import type { ImageAdapter, UpstreamTaskState } from '../adapter-kit/contract';
+import { AdapterRegistry } from '../routing/registry';
 import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
 import { UpstreamError } from '../platform/errors';
 import { isTerminal } from '../platform/task';

@@ -1,7 +1,7 @@
 /**
  * The stored task record and its mapping to the platform task object.
  */
-import type { UpstreamTaskRef } from '../adapter/contract';
+import type { UpstreamTaskRef } from '../adapter-kit/contract';
 import type { BillingInfo, ImageIntent, Warning } from '../intent/intent';
 import type { Family, TaskType } from '../platform/catalog';
 import { isTerminal, type PlatformTask, type TaskStatus } from '../platform/task';

@@ -3,8 +3,8 @@
  * channels, then the stored record. Everything that can reject a request happens before any upstream call.
  */
 import { inject, injectable } from 'tsyringe';
-import type { Channel, ChannelRouter } from '../adapter/channels';
-import { AdapterRegistry } from '../adapter/registry';
+import type { Channel, ChannelRouter } from '../routing/channels';
+import { AdapterRegistry } from '../routing/registry';
 import { CHANNEL_ROUTER, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
 import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';

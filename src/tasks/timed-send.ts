@@ -1,7 +1,7 @@
 /** One upstream call whose wall time counts as the request's upstream wait (RequestContext.upstreamMs). */
 import { performance } from 'node:perf_hooks';
-import type { Channel } from '../adapter/channels';
-import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter/contract';
+import type { Channel } from '../routing/channels';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter-kit/contract';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import type { RequestContext } from './ports';
 

@@ -2,8 +2,8 @@
  * The shared upstream client port: the one place that sends adapter-built requests over HTTP and turns
  * every failure into a typed UpstreamError with secrets removed.
  */
-import type { Channel } from '../adapter/channels';
-import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter/contract';
+import type { Channel } from '../routing/channels';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter-kit/contract';
 
 /** What kind of call this is: decides the retry policy. */
 export type UpstreamOperation = 'submit' | 'poll';

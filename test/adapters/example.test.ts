@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { ExampleAdapter } from '../../adapters/example/example-adapter';
-import { runAdapterConformance } from '../../src/adapter/conformance';
+import { runAdapterConformance } from '../../src/testing/adapter-conformance';
 
 const DIR = join(__dirname, '../../fixtures/example');
 const FILES = 'https://files.pixelforge.example/job_01HZX3K9Q7';

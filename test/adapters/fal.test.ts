@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { FalAdapter } from '../../adapters/fal/fal-adapter';
 import { FAL_DEFAULT_BASE_URL } from '../../adapters/fal/fal-api';
-import { runAdapterConformance } from '../../src/adapter/conformance';
-import type { PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef } from '../../src/adapter/contract';
+import { runAdapterConformance } from '../../src/testing/adapter-conformance';
+import type { PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef } from '../../src/adapter-kit/contract';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
-import type { Channel } from '../../src/adapter/channels';
+import type { Channel } from '../../src/routing/channels';
 import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
-import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
+import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
 
 const DIR = join(__dirname, '../../fixtures/fal');
 const REQUEST_ID = '8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01';
@@ -273,7 +273,7 @@ describe('fal adapter specifics', () => {
 
 describe('fal adapter over the wire (shared upstream client, nock)', () => {
   const fal = new FalAdapter();
-  const client = new AxiosUpstreamClient();
+  const client = new HttpUpstreamClient();
   const channel: Channel = { id: 'fal-test', adapterId: 'fal', baseUrl: FAL_DEFAULT_BASE_URL, apiKey: 'fal-secret-key', priority: 0, weight: 1 };
   const statusPath = `/fal-ai/nano-banana/requests/${REQUEST_ID}/status`;
   const resultPath = `/fal-ai/nano-banana/requests/${REQUEST_ID}`;

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
-import { runAdapterConformance, type GoldenCase } from '../../src/adapter/conformance';
-import type { UpstreamRequest } from '../../src/adapter/contract';
+import { runAdapterConformance, type GoldenCase } from '../../src/testing/adapter-conformance';
+import type { UpstreamRequest } from '../../src/adapter-kit/contract';
 import type { Warning } from '../../src/intent/intent';
 
 const HUB_DIR = join(__dirname, '../../fixtures/hub');

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { ADAPTER_CLASSES } from '../../src/di/adapter-classes';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { createTranslationContainer } from '../../src/di/container';
 import { ADAPTERS } from '../../src/di/tokens';
 

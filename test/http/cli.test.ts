@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { HELP, main, type CliIo } from '../../src/cli';
+import { HELP, main, type CliIo } from '../../src/cli/main';
 
 function io(env: NodeJS.ProcessEnv): CliIo & { out: () => string; err: () => string } {
   const stdout = new PassThrough();

@@ -1,7 +1,7 @@
 /** README, --help and the configuration loader name exactly the same environment variables. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HELP } from '../../src/cli';
+import { HELP } from '../../src/cli/main';
 import { CONFIG_VARIABLES } from '../../src/config/config';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');

@@ -1,5 +1,5 @@
 /**
- * Restart and scale-out on Redis with real processes: the CLI (`src/cli.ts serve`, run by node with
+ * Restart and scale-out on Redis with real processes: the CLI (`src/cli/main.ts serve`, run by node with
  * ts-node's transpile-only hook) as child processes on TASK_STORE=redis and a unique key prefix, the sandbox
  * hub in this process as the upstream. A gateway killed with SIGKILL while tasks run is replaced by a new
  * process that answers and finishes every task; two processes on one Redis behind alternating requests give
@@ -30,7 +30,7 @@ const running = new Set<Proc>();
 
 /** Starts `image-task-bridge serve` in a child process; resolves once it logs `listening`. */
 async function spawnGateway(name: string, env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', 'serve'], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * One TaskService "instance" as the task-service suites build it: the real AxiosUpstreamClient (one
+ * One TaskService "instance" as the task-service suites build it: the real HttpUpstreamClient (one
  * attempt, no real sleeps) in front of nock'ed hubs, a given store view, and recording fakes. Several
  * instances on one store stand for several gateway processes. Also the suites' shared lifecycle:
  * unmatched nock requests are recorded, and every instance is closed after each test with a check that
@@ -7,8 +7,8 @@
  */
 import nock from 'nock';
 import type { DependencyContainer } from 'tsyringe';
-import type { Channel } from '../../src/adapter/channels';
-import { WeightedChannelRouter } from '../../src/adapter/router';
+import type { Channel } from '../../src/routing/channels';
+import { WeightedChannelRouter } from '../../src/routing/router';
 import { createTranslationContainer } from '../../src/di/container';
 import {
   CHANNEL_ROUTER,
@@ -29,7 +29,7 @@ import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
 import type { SubmitLimiter, TaskStore } from '../../src/tasks/ports';
 import { DEFAULT_PRICES } from '../../src/tasks/pricing';
 import { TaskService, type TaskServiceOptions } from '../../src/tasks/task-service';
-import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
+import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
 import { CapturingLogger } from './capturing-logger';
 import type { FakeClock } from './fake-clock';
 import { RecordingMetrics } from './fake-metrics';
@@ -46,7 +46,7 @@ export interface HubServiceInstance {
   /** The static router (also built, unused, when `weightedRouter` is set). */
   router: StaticRouter;
   logger: CapturingLogger;
-  client: AxiosUpstreamClient;
+  client: HttpUpstreamClient;
   container: DependencyContainer;
 }
 
@@ -70,7 +70,7 @@ export function buildHubServiceInstance(o: HubServiceInstanceOptions): HubServic
   const router = new StaticRouter(o.channels);
   const logger = new CapturingLogger();
   const random = new SeqRandom([0.5], o.seed);
-  const client = new AxiosUpstreamClient(o.clock, random, logger, metrics, {
+  const client = new HttpUpstreamClient(o.clock, random, logger, metrics, {
     retry: { maxAttempts: 1 },
     sleep: async () => {},
     ...(o.submitTimeoutMs ? { submitTimeoutMs: o.submitTimeoutMs } : {}),

@@ -1,5 +1,5 @@
 /** A stub adapter that serves plain NanoBanana text2image only (for router and channel-config tests). */
-import type { ImageAdapter } from '../../src/adapter/contract';
+import type { ImageAdapter } from '../../src/adapter-kit/contract';
 
 export const miniAdapter: ImageAdapter = {
   id: 'mini',

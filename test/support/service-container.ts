@@ -1,9 +1,9 @@
 /** A child container with everything TaskService needs, for tests that build the service by hand. */
 import { container as root, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
-import type { Channel } from '../../src/adapter/channels';
-import type { ImageAdapter } from '../../src/adapter/contract';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import type { Channel } from '../../src/routing/channels';
+import type { ImageAdapter } from '../../src/adapter-kit/contract';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { ADAPTERS, CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, NORMALIZE_OPTIONS, RANDOM, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT, USAGE_SINK } from '../../src/di/tokens';
 import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
 import { MemoryTaskStore } from '../../src/tasks/memory-task-store';

@@ -1,5 +1,5 @@
 /** A ChannelRouter for tests: channels in the given order, failures and successes recorded. */
-import type { Channel, ChannelRouter } from '../../src/adapter/channels';
+import type { Channel, ChannelRouter } from '../../src/routing/channels';
 import type { ImageIntent } from '../../src/intent/intent';
 import { ModelUnavailableError } from '../../src/platform/errors';
 

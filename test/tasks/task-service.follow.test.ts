@@ -1,9 +1,9 @@
 /** Polls that need follow-up requests (e.g. a status URL, then a result URL), with a stub adapter. */
 import nock from 'nock';
-import type { Channel } from '../../src/adapter/channels';
-import type { ImageAdapter, PollOutcome, UpstreamResponse } from '../../src/adapter/contract';
+import type { Channel } from '../../src/routing/channels';
+import type { ImageAdapter, PollOutcome, UpstreamResponse } from '../../src/adapter-kit/contract';
 import { TaskService } from '../../src/tasks/task-service';
-import { AxiosUpstreamClient } from '../../src/upstream/axios-upstream-client';
+import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
 import { CapturingLogger } from '../support/capturing-logger';
 import { FakeClock } from '../support/fake-clock';
 import { RecordingMetrics } from '../support/fake-metrics';
@@ -42,7 +42,7 @@ const ctx = { requestId: 'r' };
 function setup() {
   const clock = new FakeClock();
   const logger = new CapturingLogger();
-  const client = new AxiosUpstreamClient(clock, new SeqRandom(), logger, new RecordingMetrics(), { retry: { maxAttempts: 1 }, sleep: async () => {} });
+  const client = new HttpUpstreamClient(clock, new SeqRandom(), logger, new RecordingMetrics(), { retry: { maxAttempts: 1 }, sleep: async () => {} });
   const { c } = serviceContainer({ adapter: StubAdapter, channel, client, options: { pollIntervalMs: 1000 }, clock, logger });
   return { service: c.resolve(TaskService), clock, logger, client, c };
 }

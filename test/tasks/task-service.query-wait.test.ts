@@ -3,8 +3,8 @@
  * (timeouts x retries) gets the stored task back promptly; the poll finishes in the background and the
  * next query sees its result.
  */
-import type { Channel } from '../../src/adapter/channels';
-import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../../src/adapter/contract';
+import type { Channel } from '../../src/routing/channels';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../../src/adapter-kit/contract';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
 import { TaskService } from '../../src/tasks/task-service';
 import type { UpstreamClient } from '../../src/upstream/upstream-client';

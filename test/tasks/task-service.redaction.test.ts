@@ -2,8 +2,8 @@
  * A failed task's upstream error text reaches the client in the task's `error.message`: the channel key
  * itself is removed, even when it does not look like a credential.
  */
-import type { Channel } from '../../src/adapter/channels';
-import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../../src/adapter/contract';
+import type { Channel } from '../../src/routing/channels';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../../src/adapter-kit/contract';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
 import { TaskService } from '../../src/tasks/task-service';
 import type { UpstreamClient } from '../../src/upstream/upstream-client';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
-import type { Channel } from '../../src/adapter/channels';
+import type { Channel } from '../../src/routing/channels';
 import type { BridgeError } from '../../src/platform/errors';
 import type { SubmitLimits } from '../../src/security/submit-limiter';
 import type { Principal, SubmitLimiter, TaskStore } from '../../src/tasks/ports';

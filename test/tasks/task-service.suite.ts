@@ -1,13 +1,13 @@
 /**
  * The TaskService behaviour suite, run on the memory store and on Redis (task-service.*.test.ts).
  * The hub is nock'ed at https://hub.test (channel hub-1) and https://hub-b.test (channel hub-2), and the real
- * AxiosUpstreamClient sends the requests.
+ * HttpUpstreamClient sends the requests.
  */
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import nock from 'nock';
-import type { Channel } from '../../src/adapter/channels';
+import type { Channel } from '../../src/routing/channels';
 import type { BridgeError } from '../../src/platform/errors';
 import type { PlatformTask } from '../../src/platform/task';
 import type { Principal, TaskStore } from '../../src/tasks/ports';

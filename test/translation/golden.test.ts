@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { planSubmit, type SubmitPlan } from '../../src/adapter/plan';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import { planSubmit, type SubmitPlan } from '../../src/routing/plan';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { createTranslationContainer } from '../../src/di/container';
 import type { ImageAdapter } from '../../src/adapter/contract';
 import { MODEL_NAMES } from '../../src/platform/catalog';

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import type { ImageAdapter, UpstreamTaskState } from '../../src/adapter/contract';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import type { ImageAdapter, UpstreamTaskState } from '../../src/adapter-kit/contract';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { createTranslationContainer } from '../../src/di/container';
 import { isBridgeError } from '../../src/platform/errors';
 import { platformTaskSchema, type PlatformTask } from '../../src/platform/task';

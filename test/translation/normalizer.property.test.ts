@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import type { DependencyContainer } from 'tsyringe';
-import { planSubmit } from '../../src/adapter/plan';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import { planSubmit } from '../../src/routing/plan';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { createTranslationContainer } from '../../src/di/container';
 import type { ImageIntent } from '../../src/intent/intent';
 import { normalizePlatformRequest } from '../../src/intent/normalize';

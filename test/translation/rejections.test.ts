@@ -5,8 +5,8 @@
 import nock from 'nock';
 import type { DependencyContainer } from 'tsyringe';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
-import { planSubmit } from '../../src/adapter/plan';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import { planSubmit } from '../../src/routing/plan';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { createTranslationContainer } from '../../src/di/container';
 import { DEFAULT_NORMALIZE_OPTIONS, type NormalizeOptions } from '../../src/intent/normalize';
 import { isBridgeError, type ErrorCode } from '../../src/platform/errors';

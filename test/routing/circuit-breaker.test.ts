@@ -1,4 +1,4 @@
-import { CircuitBreaker } from '../../src/adapter/circuit-breaker';
+import { CircuitBreaker } from '../../src/routing/circuit-breaker';
 import { FakeClock } from '../support/fake-clock';
 
 describe('CircuitBreaker', () => {

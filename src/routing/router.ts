@@ -13,7 +13,7 @@ import { CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../di/
 import type { ImageIntent } from '../intent/intent';
 import { ConfigError, ModelUnavailableError } from '../platform/errors';
 import type { Clock, Logger, Random } from '../tasks/ports';
-import { whyNotServed } from './capabilities';
+import { whyNotServed } from '../adapter-kit/capabilities';
 import type { Channel, ChannelRouter } from './channels';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
 import { AdapterRegistry } from './registry';

@@ -1,8 +1,8 @@
 /**
  * The adapter conformance kit: one call defines the jest tests every upstream adapter must pass.
- * It lives in src/ so third-party adapter authors can import it:
+ * Third-party adapter authors import it from the testing entry point (never loaded by the main entry):
  *
- *   import { runAdapterConformance } from 'image-task-bridge/dist/src/adapter/conformance';
+ *   import { runAdapterConformance } from 'image-task-bridge/testing';
  *   runAdapterConformance({ adapter: new MyAdapter(), fixturesDir: join(__dirname, '../../fixtures/my'), ... });
  *
  * What it checks, with no network: identity and capabilities as data; golden mappings (platform request ->
@@ -22,10 +22,10 @@ import { MODEL_CATALOG, type Family, type OutputFormat, type TaskType } from '..
 import { isBridgeError } from '../platform/errors';
 import type { TaskStatus } from '../platform/task';
 import { applyUpstreamState, toPlatformTask, type TaskRecord } from '../tasks/task-record';
-import { whyNotServed } from './capabilities';
-import type { FamilySupport, ImageAdapter, UpstreamRequest, UpstreamTaskRef, UpstreamTaskState } from './contract';
-import { planSubmit } from './plan';
-import { AdapterRegistry } from './registry';
+import { whyNotServed } from '../adapter-kit/capabilities';
+import type { FamilySupport, ImageAdapter, UpstreamRequest, UpstreamTaskRef, UpstreamTaskState } from '../adapter-kit/contract';
+import { planSubmit } from '../routing/plan';
+import { AdapterRegistry } from '../routing/registry';
 
 /** A platform request and the exact upstream request the adapter must build for it. */
 export interface GoldenCase {

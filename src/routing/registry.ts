@@ -6,8 +6,8 @@ import { injectAll, injectable } from 'tsyringe';
 import { ADAPTERS } from '../di/tokens';
 import { ConfigError, ModelUnavailableError } from '../platform/errors';
 import type { ImageIntent } from '../intent/intent';
-import { whyNotServed } from './capabilities';
-import type { ImageAdapter } from './contract';
+import { whyNotServed } from '../adapter-kit/capabilities';
+import type { ImageAdapter } from '../adapter-kit/contract';
 
 @injectable()
 export class AdapterRegistry {

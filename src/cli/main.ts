@@ -2,10 +2,10 @@
  * The command line: `image-task-bridge serve` (default) and `image-task-bridge translate <file|->`.
  */
 import 'reflect-metadata';
-import { CONFIG_VARIABLES, loadConfig } from './config/config';
-import { startGateway, type Gateway } from './http/gateway';
-import { isBridgeError } from './platform/errors';
-import { runTranslate } from './cli/translate';
+import { CONFIG_VARIABLES, loadConfig } from '../config/config';
+import { startGateway, type Gateway } from '../http/gateway';
+import { isBridgeError } from '../platform/errors';
+import { runTranslate } from './translate';
 
 /** Output streams and environment of one CLI run (tests pass their own). */
 export interface CliIo {

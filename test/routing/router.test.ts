@@ -1,7 +1,7 @@
 import { container } from 'tsyringe';
-import type { Channel } from '../../src/adapter/channels';
-import { AdapterRegistry } from '../../src/adapter/registry';
-import { WeightedChannelRouter } from '../../src/adapter/router';
+import type { Channel } from '../../src/routing/channels';
+import { AdapterRegistry } from '../../src/routing/registry';
+import { WeightedChannelRouter } from '../../src/routing/router';
 import { ADAPTERS, CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../../src/di/tokens';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';

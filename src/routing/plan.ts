@@ -5,7 +5,7 @@
 import { normalizePlatformRequest, type NormalizeOptions, DEFAULT_NORMALIZE_OPTIONS } from '../intent/normalize';
 import type { ImageIntent } from '../intent/intent';
 import type { RawSubmit } from '../platform/submit-request';
-import type { BuiltSubmit, ImageAdapter } from './contract';
+import type { BuiltSubmit, ImageAdapter } from '../adapter-kit/contract';
 import type { AdapterRegistry } from './registry';
 
 /** A planned submit. */

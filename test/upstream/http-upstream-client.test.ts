@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import nock from 'nock';
 import { container } from 'tsyringe';
-import type { Channel } from '../../src/adapter/channels';
-import type { ImageAdapter, UpstreamRequest } from '../../src/adapter/contract';
+import type { Channel } from '../../src/routing/channels';
+import type { ImageAdapter, UpstreamRequest } from '../../src/adapter-kit/contract';
 import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../../src/di/tokens';
 import { UpstreamError } from '../../src/platform/errors';
 import type { Logger, Metrics } from '../../src/tasks/ports';
-import { AxiosUpstreamClient, parseRetryAfter, type UpstreamClientOptions } from '../../src/upstream/axios-upstream-client';
+import { HttpUpstreamClient, parseRetryAfter, type UpstreamClientOptions } from '../../src/upstream/http-upstream-client';
 
 const KEY = 'sk-hubkey-0123456789abcdefSECRET';
 const BASE = 'https://hub.test';
@@ -38,7 +38,7 @@ const SUBMIT: UpstreamRequest = { method: 'POST', path: '/hub/v1/tasks', body: {
 const POLL: UpstreamRequest = { method: 'GET', path: '/hub/v1/tasks/t-1' };
 
 interface Harness {
-  client: AxiosUpstreamClient;
+  client: HttpUpstreamClient;
   sleeps: number[];
   logs: string[];
   calls: Array<[string, string, string]>;
@@ -63,7 +63,7 @@ function harness(options: UpstreamClientOptions = {}, onSleep?: (ms: number) => 
     taskTerminal: () => undefined,
     settlement: () => undefined,
   };
-  const client = new AxiosUpstreamClient(
+  const client = new HttpUpstreamClient(
     { now: () => NOW },
     { bytes: (n) => Buffer.alloc(n), float: () => 0.5 },
     logger,
@@ -111,7 +111,7 @@ afterEach(async () => {
   await h.client.close();
 });
 
-describe('AxiosUpstreamClient: success', () => {
+describe('HttpUpstreamClient: success', () => {
   it('sends the exact JSON body with auth, JSON and User-Agent headers and returns the parsed response', async () => {
     let sent: unknown;
     const scope = nock(BASE)
@@ -180,7 +180,7 @@ describe('AxiosUpstreamClient: success', () => {
   });
 });
 
-describe('AxiosUpstreamClient: failure classification', () => {
+describe('HttpUpstreamClient: failure classification', () => {
   const cases: Array<{ name: string; reply: (s: nock.Interceptor) => nock.Scope; expected: Record<string, unknown> }> = [
     {
       name: '500 -> server_error',
@@ -376,7 +376,7 @@ describe('AxiosUpstreamClient: failure classification', () => {
   });
 });
 
-describe('AxiosUpstreamClient: retries', () => {
+describe('HttpUpstreamClient: retries', () => {
   it('retries a poll on 503 and succeeds on the second call, after a full-jitter backoff', async () => {
     const scope = nock(BASE).get('/hub/v1/tasks/t-1').reply(503, { error: { message: 'busy' } }).get('/hub/v1/tasks/t-1').reply(200, { status: 'running', ready: false });
 
@@ -444,7 +444,7 @@ describe('AxiosUpstreamClient: retries', () => {
   });
 });
 
-describe('AxiosUpstreamClient: real sockets on loopback', () => {
+describe('HttpUpstreamClient: real sockets on loopback', () => {
   async function closedPort(): Promise<number> {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -552,7 +552,7 @@ describe('AxiosUpstreamClient: real sockets on loopback', () => {
   });
 });
 
-describe('AxiosUpstreamClient: secrets', () => {
+describe('HttpUpstreamClient: secrets', () => {
   it('never puts the channel key or credentials into an error message or a log line', async () => {
     const echo = `Authorization: Bearer ${KEY}; api_key=${KEY}; token abcdefABCDEF0123456789`;
     const scope = nock(BASE)
@@ -592,13 +592,13 @@ describe('AxiosUpstreamClient: secrets', () => {
   });
 });
 
-describe('AxiosUpstreamClient: injection and helpers', () => {
+describe('HttpUpstreamClient: injection and helpers', () => {
   it('resolves from a container with only the ports it needs (metrics and options optional)', async () => {
     const c = container.createChildContainer();
     c.register(CLOCK, { useValue: { now: () => NOW } });
     c.register(RANDOM, { useValue: { bytes: (n: number) => Buffer.alloc(n), float: () => 0 } });
     c.register(LOGGER, { useValue: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });
-    const client = c.resolve(AxiosUpstreamClient);
+    const client = c.resolve(HttpUpstreamClient);
     const scope = nock(BASE).get('/hub/v1/tasks/t-1').reply(200, {});
     await expect(client.send(channel, adapter, POLL, 'poll')).resolves.toStrictEqual({ status: 200, body: {} });
     await client.close();
@@ -606,7 +606,7 @@ describe('AxiosUpstreamClient: injection and helpers', () => {
     const withOptions = c.createChildContainer();
     withOptions.register(METRICS, { useValue: { upstreamCall: jest.fn(), taskTerminal: jest.fn(), settlement: jest.fn() } });
     withOptions.register(UPSTREAM_CLIENT_OPTIONS, { useValue: { retry: { maxAttempts: 0 } } });
-    expect(() => withOptions.resolve(AxiosUpstreamClient)).toThrow('Upstream retry maxAttempts must be at least 1 (got 0).');
+    expect(() => withOptions.resolve(HttpUpstreamClient)).toThrow('Upstream retry maxAttempts must be at least 1 (got 0).');
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {

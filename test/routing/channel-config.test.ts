@@ -1,5 +1,5 @@
-import { channelsFromConfig, defaultHubChannel } from '../../src/adapter/channel-config';
-import { AdapterRegistry } from '../../src/adapter/registry';
+import { channelsFromConfig, defaultHubChannel } from '../../src/routing/channel-config';
+import { AdapterRegistry } from '../../src/routing/registry';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
 import { miniAdapter } from '../support/mini-adapter';
 

@@ -1,0 +1,16 @@
+/**
+ * The testing entry point, `image-task-bridge/testing`: shared jest suites for implementations of the bridge's
+ * contracts. It imports `@jest/globals`, so only test code loads it; the main entry (`src/index.ts`) never does.
+ */
+export { runAdapterConformance } from './adapter-conformance';
+export type {
+  AdapterConformanceOptions,
+  ExpectedTask,
+  FixtureCase,
+  GoldenCase,
+  MalformedFixtureCase,
+  PollFixtureCase,
+  RefusalCase,
+  SubmitFixtureCase,
+  WarningCase,
+} from './adapter-conformance';

@@ -1,0 +1,151 @@
+/**
+ * HttpUpstreamClient: the one place that sends adapter-built requests to upstreams over HTTP. It puts the
+ * pieces together: the transport (per-channel pools, timeouts, size limits: upstream-transport.ts), the
+ * classification of answers into UpstreamError with secrets removed (upstream-classify.ts), and the retry
+ * policy (upstream-retry.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { inject, injectable } from 'tsyringe';
+import type { Channel } from '../routing/channels';
+import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter-kit/contract';
+import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../di/tokens';
+import { ConfigError, isUpstreamError, ValidationError } from '../platform/errors';
+import type { Clock, Logger, Metrics, Random } from '../tasks/ports';
+import { classifyUpstreamAnswer } from './upstream-classify';
+import { realSleep, retryDelay, type Sleeper, type UpstreamRetryPolicy } from './upstream-retry';
+import { UpstreamTransport } from './upstream-transport';
+import type { UpstreamClient, UpstreamOperation } from './upstream-client';
+
+export { parseRetryAfter, type Sleeper, type UpstreamRetryPolicy } from './upstream-retry';
+
+/** Options of the client; every one has a default. */
+export interface UpstreamClientOptions {
+  /** Time to establish a connection (TCP + TLS), default 5 s. */
+  readonly connectTimeoutMs?: number;
+  /** Total time of one submit attempt, default 30 s. */
+  readonly submitTimeoutMs?: number;
+  /** Total time of one poll attempt, default 15 s. */
+  readonly pollTimeoutMs?: number;
+  /** Largest response body accepted, default 5 MiB. */
+  readonly maxResponseBytes?: number;
+  /** Largest request body sent, default 64 MiB (submits carry data: URIs of uploads). */
+  readonly maxRequestBytes?: number;
+  /** Most sockets per channel, default 64. */
+  readonly maxSocketsPerChannel?: number;
+  /** Retry policy overrides. */
+  readonly retry?: Partial<UpstreamRetryPolicy>;
+  /** User-Agent header. */
+  readonly userAgent?: string;
+  /** Sleeper used between retries (default: a real timer). */
+  readonly sleep?: Sleeper;
+}
+
+/** Defaults of UpstreamClientOptions. */
+export const DEFAULT_UPSTREAM_CLIENT_OPTIONS = {
+  connectTimeoutMs: 5_000,
+  submitTimeoutMs: 30_000,
+  pollTimeoutMs: 15_000,
+  maxResponseBytes: 5 * 1024 * 1024,
+  maxRequestBytes: 64 * 1024 * 1024,
+  maxSocketsPerChannel: 64,
+  retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000, maxRetryAfterMs: 5_000 } satisfies UpstreamRetryPolicy,
+  userAgent: 'image-task-bridge/0.1',
+} as const;
+
+const systemClock: Clock = { now: () => Date.now() };
+const systemRandom: Random = { bytes: (n) => randomBytes(n), float: () => Math.random() };
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
+
+@injectable()
+export class HttpUpstreamClient implements UpstreamClient {
+  private readonly transport: UpstreamTransport;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
+  private readonly sleep: Sleeper;
+  private readonly retry: UpstreamRetryPolicy;
+  private readonly opts: Required<Omit<UpstreamClientOptions, 'retry' | 'sleep'>>;
+
+  constructor(
+    @inject(CLOCK, { isOptional: true }) clock?: Clock,
+    @inject(RANDOM, { isOptional: true }) random?: Random,
+    @inject(LOGGER, { isOptional: true }) logger?: Logger,
+    @inject(METRICS, { isOptional: true }) metrics?: Metrics,
+    @inject(UPSTREAM_CLIENT_OPTIONS, { isOptional: true }) options?: UpstreamClientOptions,
+  ) {
+    this.clock = clock ?? systemClock;
+    this.random = random ?? systemRandom;
+    this.logger = logger ?? silentLogger;
+    this.metrics = metrics;
+    const o = options ?? {};
+    const d = DEFAULT_UPSTREAM_CLIENT_OPTIONS;
+    this.sleep = o.sleep ?? realSleep;
+    this.retry = { ...d.retry, ...o.retry };
+    this.opts = {
+      connectTimeoutMs: o.connectTimeoutMs ?? d.connectTimeoutMs,
+      submitTimeoutMs: o.submitTimeoutMs ?? d.submitTimeoutMs,
+      pollTimeoutMs: o.pollTimeoutMs ?? d.pollTimeoutMs,
+      maxResponseBytes: o.maxResponseBytes ?? d.maxResponseBytes,
+      maxRequestBytes: o.maxRequestBytes ?? d.maxRequestBytes,
+      maxSocketsPerChannel: o.maxSocketsPerChannel ?? d.maxSocketsPerChannel,
+      userAgent: o.userAgent ?? d.userAgent,
+    };
+    if (this.retry.maxAttempts < 1) throw new ConfigError(`Upstream retry maxAttempts must be at least 1 (got ${this.retry.maxAttempts}).`);
+    this.transport = new UpstreamTransport(this.opts);
+  }
+
+  async send(channel: Channel, adapter: ImageAdapter, request: UpstreamRequest, operation: UpstreamOperation): Promise<UpstreamResponse> {
+    const url = this.transport.resolveUrl(channel, request.path);
+    const data = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (data !== undefined && Buffer.byteLength(data) > this.opts.maxRequestBytes) {
+      throw new ValidationError(
+        'payload_too_large',
+        `The request to upstream ${channel.id} would be ${Buffer.byteLength(data)} bytes; at most ${this.opts.maxRequestBytes} bytes are sent. Send fewer or smaller reference images.`,
+      );
+    }
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': this.opts.userAgent,
+      ...(data !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...adapter.authHeaders(channel.apiKey),
+    };
+    const timeoutMs = operation === 'submit' ? this.opts.submitTimeoutMs : this.opts.pollTimeoutMs;
+    // Header values derived from the key (e.g. Basic base64) are secrets too; ones that merely contain it are covered by the key.
+    const secrets = [channel.apiKey, ...Object.values(adapter.authHeaders(channel.apiKey)).filter((v) => !v.includes(channel.apiKey))];
+
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const answer = await this.transport.exchange(channel, request.method, url, data, headers, timeoutMs);
+        const response = classifyUpstreamAnswer({ channelId: channel.id, adapter, request, secrets, nowMs: this.clock.now() }, answer);
+        this.metrics?.upstreamCall(channel.id, operation, 'ok', (performance.now() - started) / 1000);
+        return response;
+      } catch (err) {
+        if (!isUpstreamError(err)) throw err;
+        this.metrics?.upstreamCall(channel.id, operation, err.kind, (performance.now() - started) / 1000);
+        const delayMs = retryDelay(this.retry, err, operation, attempt, () => this.random.float());
+        const fields = {
+          channel: channel.id,
+          operation,
+          kind: err.kind,
+          status: err.upstreamStatus,
+          attempt,
+          maxAttempts: this.retry.maxAttempts,
+          ...(delayMs !== undefined ? { retryInMs: delayMs } : {}),
+        };
+        if (delayMs === undefined) {
+          this.logger.warn(fields, err.message);
+          throw err;
+        }
+        this.logger.debug(fields, err.message);
+        await this.sleep(delayMs);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+}
