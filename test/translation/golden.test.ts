@@ -9,7 +9,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { planSubmit, type SubmitPlan } from '../../src/routing/plan';
 import { AdapterRegistry } from '../../src/routing/registry';
 import { createTranslationContainer } from '../../src/di/container';
-import type { ImageAdapter } from '../../src/adapter/contract';
+import type { ImageAdapter } from '../../src/adapter-kit/contract';
 import { MODEL_NAMES } from '../../src/platform/catalog';
 import { isBridgeError } from '../../src/platform/errors';
 import type { RawSubmit } from '../../src/platform/submit-request';
