@@ -10,8 +10,8 @@ export type { AppContainerOverrides } from './di/container';
 export * from './di/tokens';
 
 // Configuration.
-export { loadConfig, parseGatewayKeys, DEFAULT_LIMITS, LIMIT_VARIABLES, LOG_LEVELS } from './config/config';
-export type { AppConfig, GatewayKey, Limits, LogLevel, LoadConfigOptions } from './config/config';
+export { loadConfig, parseGatewayKeys, DEFAULT_LIMITS, DEFAULT_BLOB_URL_TTL_MS, LIMIT_VARIABLES, LOG_LEVELS } from './config/config';
+export type { BlobConfig, AppConfig, GatewayKey, Limits, LogLevel, LoadConfigOptions } from './config/config';
 
 // HTTP: standalone server, fastify plugin, node:http/Express handler.
 export { buildServer, createRequestHandler } from './http/server';
@@ -58,6 +58,16 @@ export type { RedisTaskStoreOptions } from './tasks/redis-task-store';
 export { LogUsageSink } from './tasks/log-usage-sink';
 export { DEFAULT_PRICES, parsePrices, computeCost } from './tasks/pricing';
 export type { Prices } from './tasks/pricing';
+
+// Stored images (BlobStore port, its implementations and the URLs that serve them).
+export type { BlobStore, BlobContent, StoredBlob } from './blobs/blob-store';
+export { BLOB_MEDIA_TYPES, checkedBlobType, isBlobKey, mediaTypeOfKey, newBlobKey } from './blobs/blob-keys';
+export { BlobUrls, BLOB_ROUTE_PATH } from './blobs/blob-urls';
+export type { BlobUrlOptions, BlobUrlVerdict } from './blobs/blob-urls';
+export { FileSystemBlobStore } from './blobs/fs-blob-store';
+export type { FileSystemBlobStoreOptions } from './blobs/fs-blob-store';
+export { S3BlobStore } from './blobs/s3-blob-store';
+export type { S3BlobStoreOptions } from './blobs/s3-blob-store';
 
 // Upstream I/O.
 export { HttpUpstreamClient } from './upstream/http-upstream-client';

@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors';
 import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
@@ -56,6 +58,32 @@ export interface Limits {
   readonly idempotencyTtlMs: number;
 }
 
+/** Where image bytes from upstreams are stored and how they are served (README "Configuration": BLOB_*, S3_*). */
+export interface BlobConfig {
+  /** Which BlobStore implementation to use. */
+  readonly store: 'fs' | 's3';
+  /** Directory of the filesystem store (BLOB_STORE=fs). */
+  readonly dir: string;
+  /** The bucket and its access (BLOB_STORE=s3). */
+  readonly s3?: {
+    readonly bucket: string;
+    readonly region: string;
+    readonly endpoint?: string;
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    readonly forcePathStyle: boolean;
+    readonly keyPrefix: string;
+  };
+  /** Signing secret of blob URLs; unset: URLs are unsigned (the random key is the capability). */
+  readonly urlSecret?: string;
+  /** Lifetime of a signed blob URL, in ms. */
+  readonly urlTtlMs: number;
+  /** The absolute URL clients reach the bridge at, mount path included; unset: the listen URL (standalone). */
+  readonly publicBaseUrl?: string;
+}
+
+/** Default lifetime of a signed blob URL: 7 days, the task record's retention. */
+export const DEFAULT_BLOB_URL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** The validated configuration of one bridge instance. */
 export interface AppConfig {
   /** TCP port to listen on (0: ephemeral). */
@@ -82,6 +110,8 @@ export interface AppConfig {
   readonly referenceUrls: ReferenceUrlPolicyOptions;
   /** The price table (CONFIG_FILE `prices`, else the defaults). */
   readonly prices: Prices;
+  /** The BlobStore and its URLs. */
+  readonly blobs: BlobConfig;
   /** The raw CONFIG_FILE content (empty when there is no file); channels are resolved by the composition root. */
   readonly file: ConfigFile;
   /** The environment variables CONFIG_FILE channels name in `api_key_env` (their keys), and nothing else. */
@@ -217,7 +247,21 @@ const envSchema = z.object({
   CONFIG_FILE: z.string().optional(),
   REFERENCE_URL_POLICY: z.string().optional(),
   REFERENCE_URL_ALLOW_HOSTS: z.string().optional(),
+  PUBLIC_BASE_URL: z.string().optional(),
+  BLOB_STORE: z.string().optional(),
+  BLOB_DIR: z.string().optional(),
+  BLOB_URL_SECRET: z.string().optional(),
+  BLOB_URL_TTL_MS: z.string().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().optional(),
+  S3_ENDPOINT: z.string().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: z.string().optional(),
+  S3_KEY_PREFIX: z.string().optional(),
 });
+
+type Env = z.infer<typeof envSchema>;
 
 /** Every environment variable serve reads (the README table and --help list exactly these). */
 export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape), ...Object.keys(LIMIT_VARIABLES)];
@@ -241,6 +285,65 @@ function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string |
     });
   if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('REFERENCE_URL_POLICY=allowlist needs REFERENCE_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
   return { mode: mode as ReferenceUrlMode, allowHosts };
+}
+
+const S3_VARIABLES = ['S3_BUCKET', 'S3_REGION', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE', 'S3_KEY_PREFIX'] as const;
+const MIN_BLOB_SECRET_LENGTH = 32;
+
+/** BLOB_*, S3_* and PUBLIC_BASE_URL. A variable that the chosen store would ignore is an error, not silence. */
+function parseBlobConfig(e: Env): BlobConfig {
+  const store = (present(e.BLOB_STORE) ?? 'fs').trim().toLowerCase();
+  if (store !== 'fs' && store !== 's3') throw new ConfigError(`BLOB_STORE must be fs or s3; got "${store.slice(0, 40)}".`);
+  const publicBaseUrlRaw = present(e.PUBLIC_BASE_URL);
+  let publicBaseUrl: string | undefined;
+  if (publicBaseUrlRaw !== undefined) {
+    publicBaseUrl = httpUrl('PUBLIC_BASE_URL', publicBaseUrlRaw, ['http:', 'https:']);
+    const url = new URL(publicBaseUrl);
+    if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      throw new ConfigError('PUBLIC_BASE_URL must be a plain base URL (scheme, host, optional path), without query, fragment or credentials.');
+    }
+  }
+  const urlSecret = present(e.BLOB_URL_SECRET);
+  if (urlSecret !== undefined && urlSecret.length < MIN_BLOB_SECRET_LENGTH) throw new ConfigError(`BLOB_URL_SECRET must be at least ${MIN_BLOB_SECRET_LENGTH} characters (e.g. openssl rand -base64 32).`);
+  const ttlRaw = present(e.BLOB_URL_TTL_MS);
+  if (ttlRaw !== undefined && urlSecret === undefined) throw new ConfigError('BLOB_URL_TTL_MS is set but BLOB_URL_SECRET is not: unsigned blob URLs do not expire; set BLOB_URL_SECRET too, or remove BLOB_URL_TTL_MS.');
+  const urlTtlMs = ttlRaw === undefined ? DEFAULT_BLOB_URL_TTL_MS : positiveInt('BLOB_URL_TTL_MS', ttlRaw, 1000);
+  const common = { urlTtlMs, ...(urlSecret !== undefined ? { urlSecret } : {}), ...(publicBaseUrl !== undefined ? { publicBaseUrl } : {}) };
+  const defaultDir = join(tmpdir(), 'image-task-bridge-blobs');
+
+  if (store === 'fs') {
+    const stray = S3_VARIABLES.find((name) => present(e[name]) !== undefined);
+    if (stray !== undefined) throw new ConfigError(`${stray} is set but BLOB_STORE is fs; set BLOB_STORE=s3 to use S3, or remove the S3_* variables.`);
+    return { store, dir: present(e.BLOB_DIR)?.trim() ?? defaultDir, ...common };
+  }
+  if (present(e.BLOB_DIR) !== undefined) throw new ConfigError('BLOB_DIR is set but BLOB_STORE is s3; remove BLOB_DIR, or set BLOB_STORE=fs.');
+  const bucket = present(e.S3_BUCKET)?.trim();
+  if (bucket === undefined) throw new ConfigError('S3_BUCKET is required when BLOB_STORE=s3.');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`S3_BUCKET must be a bucket name (3-63 characters of a-z 0-9 . -); got "${bucket.slice(0, 70)}".`);
+  const endpointRaw = present(e.S3_ENDPOINT);
+  const endpoint = endpointRaw === undefined ? undefined : httpUrl('S3_ENDPOINT', endpointRaw, ['http:', 'https:']);
+  const accessKeyId = present(e.S3_ACCESS_KEY_ID)?.trim();
+  const secretAccessKey = present(e.S3_SECRET_ACCESS_KEY)?.trim();
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither for the AWS SDK default credentials.');
+  }
+  const pathStyleRaw = (present(e.S3_FORCE_PATH_STYLE) ?? (endpoint !== undefined ? 'true' : 'false')).trim().toLowerCase();
+  if (pathStyleRaw !== 'true' && pathStyleRaw !== 'false') throw new ConfigError(`S3_FORCE_PATH_STYLE must be true or false; got "${pathStyleRaw.slice(0, 20)}".`);
+  const keyPrefix = present(e.S3_KEY_PREFIX)?.trim() ?? '';
+  if (!/^[A-Za-z0-9!_.*'()/-]{0,200}$/.test(keyPrefix)) throw new ConfigError('S3_KEY_PREFIX must be at most 200 characters of A-Z a-z 0-9 ! _ . * \' ( ) / -.');
+  return {
+    store,
+    dir: defaultDir,
+    s3: {
+      bucket,
+      region: present(e.S3_REGION)?.trim() ?? 'us-east-1',
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+      forcePathStyle: pathStyleRaw === 'true',
+      keyPrefix,
+    },
+    ...common,
+  };
 }
 
 function present(v: string | undefined): string | undefined {
@@ -307,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     limits: limits as unknown as Limits,
     referenceUrls: parseReferenceUrlPolicy(present(e.REFERENCE_URL_POLICY), present(e.REFERENCE_URL_ALLOW_HOSTS)),
     prices: parsePrices(file.prices),
+    blobs: parseBlobConfig(e),
     file,
     channelEnv,
     ...(configFile ? { configFile } : {}),

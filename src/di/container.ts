@@ -6,6 +6,10 @@ import 'reflect-metadata';
 import type { DestinationStream } from 'pino';
 import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { ADAPTER_CLASSES } from './adapter-classes';
+import type { BlobStore } from '../blobs/blob-store';
+import { BlobUrls } from '../blobs/blob-urls';
+import { FileSystemBlobStore } from '../blobs/fs-blob-store';
+import { S3BlobStore } from '../blobs/s3-blob-store';
 import { pooledRandomBytes, pooledRandomFloat } from '../util/pooled-random';
 import { AdapterRegistry } from '../routing/registry';
 import { channelsFromConfig } from '../routing/channel-config';
@@ -35,6 +39,8 @@ import type { UpstreamClient } from '../upstream/upstream-client';
 import {
   ADAPTERS,
   AUTHENTICATOR,
+  BLOB_STORE,
+  BLOB_URLS,
   CHANNEL_ROUTER,
   CHANNELS,
   CLOCK,
@@ -70,6 +76,11 @@ export interface AppContainerOverrides {
   readonly logDestination?: DestinationStream;
   /** Collect prom-client's process metrics (default true). */
   readonly processMetrics?: boolean;
+  /**
+   * The URL clients reach the bridge at, when PUBLIC_BASE_URL is not set (the standalone gateway answers its
+   * listen URL once it listens). Neither: blob URLs are path-only and a warning says so.
+   */
+  readonly publicBaseUrl?: () => string | undefined;
 }
 
 /** The Clock port on the system clock. */
@@ -171,6 +182,31 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
         : new MemorySubmitLimiter(c.resolve<Clock>(CLOCK), limits);
     closers.push(() => limiter.close());
     return limiter;
+  });
+
+  value<BlobStore>(BLOB_STORE, () => {
+    const random = c.resolve<Random>(RANDOM);
+    const randomBytes = (n: number): Buffer => random.bytes(n);
+    const { blobs } = config;
+    const store: BlobStore =
+      blobs.store === 's3' && blobs.s3 !== undefined ? new S3BlobStore({ ...blobs.s3, randomBytes }) : new FileSystemBlobStore({ dir: blobs.dir, randomBytes });
+    closers.push(() => store.close());
+    return store;
+  });
+  value(BLOB_URLS, () => {
+    const base = config.blobs.publicBaseUrl ?? overrides.publicBaseUrl;
+    if (base === undefined) {
+      c.resolve<Logger>(LOGGER).warn(
+        { event: 'blob_urls_path_only' },
+        'PUBLIC_BASE_URL is not set: URLs of images the bridge stores are path-only (/v1/images/blobs/..., without host or mount path); set it to the URL clients reach the bridge at, mount path included',
+      );
+    }
+    return new BlobUrls({
+      ...(base !== undefined ? { baseUrl: base } : {}),
+      ...(config.blobs.urlSecret !== undefined ? { secret: config.blobs.urlSecret } : {}),
+      ttlMs: config.blobs.urlTtlMs,
+      clock: c.resolve<Clock>(CLOCK),
+    });
   });
 
   if (!has(USAGE_SINK)) c.register(USAGE_SINK, { useClass: LogUsageSink });

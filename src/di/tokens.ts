@@ -43,3 +43,7 @@ export const TASK_OPTIONS = Symbol('TaskOptions');
 export const PRICES = Symbol('Prices');
 /** Per-owner submit limits (SubmitLimiter, src/tasks/ports.ts); optional: without one, submits are not limited. */
 export const SUBMIT_LIMITER = Symbol('SubmitLimiter');
+/** The BlobStore port (src/blobs/blob-store.ts): where image bytes from upstreams are kept (filesystem or S3). */
+export const BLOB_STORE = Symbol('BlobStore');
+/** The BlobUrls that mint and check the URLs serving stored blobs (src/blobs/blob-urls.ts). */
+export const BLOB_URLS = Symbol('BlobUrls');

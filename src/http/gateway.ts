@@ -53,14 +53,20 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
   }
 
   let container: DependencyContainer | undefined;
+  let listenUrl: string | undefined;
   try {
-    container = createAppContainer(effective, options);
+    // Without PUBLIC_BASE_URL, stored images are served at the URL this server listens on.
+    container = createAppContainer(effective, { publicBaseUrl: () => listenUrl, ...options });
     const server = buildServer(container);
     await server.listen({ port: effective.port, host: effective.host });
     const address = server.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : effective.port;
     const host = effective.host.includes(':') ? `[${effective.host}]` : effective.host;
+    listenUrl = `http://${host}:${port}`;
     const logger = container.resolve<Logger>(LOGGER);
+    if (effective.blobs.publicBaseUrl === undefined && (effective.host === '0.0.0.0' || effective.host === '::')) {
+      logger.warn({ event: 'blob_urls_unroutable', url: listenUrl }, `PUBLIC_BASE_URL is not set and the server listens on ${effective.host}: URLs of stored images name ${listenUrl}; set PUBLIC_BASE_URL to the URL clients reach the bridge at`);
+    }
     const channels = container.resolve<readonly Channel[]>(CHANNELS);
     if (sandbox) {
       logger.warn({ event: 'sandbox_mode', sandbox_url: sandbox.baseUrl, development_key: developmentKey !== undefined }, 'SANDBOX MODE: no upstream is configured; the built-in sandbox hub answers with placeholder images');

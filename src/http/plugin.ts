@@ -6,13 +6,16 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
-import { AUTHENTICATOR, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/tokens';
+import type { BlobStore } from '../blobs/blob-store';
+import type { BlobUrls } from '../blobs/blob-urls';
+import { AUTHENTICATOR, BLOB_STORE, BLOB_URLS, CLOCK, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/tokens';
 import { findModel } from '../platform/catalog';
 import { BridgeError } from '../platform/errors';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { PlatformTask } from '../platform/task';
-import type { Authenticator, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
+import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { levelEnabled, withBindings } from '../util/bound-logger';
+import { registerBlobRoute } from './blob-route';
 import { multipartReadError, toBridgeError } from './http-errors';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
@@ -51,6 +54,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string[] }> = [
   { pattern: /^\/v1\/images\/tasks\/?$/, methods: ['POST'] },
   { pattern: /^\/v1\/images\/tasks\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/v1\/images\/blobs\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
   { pattern: /^\/(healthz|readyz|metrics)\/?$/, methods: ['GET', 'HEAD'] },
 ];
 
@@ -116,6 +120,9 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
   const store = container.resolve<TaskStore>(TASK_STORE);
   const logger = container.resolve<Logger>(LOGGER);
   const metrics = container.resolve(PromMetrics);
+  const blobStore = container.resolve<BlobStore>(BLOB_STORE);
+  const blobUrls = container.resolve<BlobUrls>(BLOB_URLS);
+  const clock = container.resolve<Clock>(CLOCK);
   const { limits } = config;
 
   return async function bridgePlugin(app: FastifyInstance): Promise<void> {
@@ -225,6 +232,8 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       }
       return { code: 'success', message: '', data: task };
     });
+
+    registerBlobRoute(app, { store: blobStore, urls: blobUrls, now: () => clock.now() });
 
     app.get('/healthz', async () => ({ status: 'ok' }));
 

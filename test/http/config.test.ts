@@ -1,5 +1,7 @@
 import { DEFAULT_PRICES } from '../../src/tasks/pricing';
-import { loadConfig, parseGatewayKeys, ownerForKey, DEFAULT_LIMITS } from '../../src/config/config';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseGatewayKeys, ownerForKey, DEFAULT_BLOB_URL_TTL_MS, DEFAULT_LIMITS } from '../../src/config/config';
 
 function configError(fn: () => unknown): { name: string; message: string } {
   try {
@@ -27,6 +29,7 @@ describe('loadConfig', () => {
       limits: DEFAULT_LIMITS,
       referenceUrls: { mode: 'public', allowHosts: [] },
       prices: DEFAULT_PRICES,
+      blobs: { store: 'fs', dir: join(tmpdir(), 'image-task-bridge-blobs'), urlTtlMs: DEFAULT_BLOB_URL_TTL_MS },
       file: {},
       channelEnv: {},
     });
@@ -58,6 +61,11 @@ describe('loadConfig', () => {
       IDEMPOTENCY_TTL_MS: '3600000',
       REFERENCE_URL_POLICY: 'allowlist',
       REFERENCE_URL_ALLOW_HOSTS: 'cdn.example.com, *.Images.Example.org',
+      PUBLIC_BASE_URL: 'https://images.example.com/bridge/',
+      BLOB_STORE: 'fs',
+      BLOB_DIR: '/var/lib/itb/blobs',
+      BLOB_URL_SECRET: 'a-secret-of-at-least-32-characters!',
+      BLOB_URL_TTL_MS: '3600000',
     });
     expect(config).toStrictEqual({
       port: 9090,
@@ -89,6 +97,13 @@ describe('loadConfig', () => {
       },
       referenceUrls: { mode: 'allowlist', allowHosts: ['cdn.example.com', '*.images.example.org'] },
       prices: DEFAULT_PRICES,
+      blobs: {
+        store: 'fs',
+        dir: '/var/lib/itb/blobs',
+        urlSecret: 'a-secret-of-at-least-32-characters!',
+        urlTtlMs: 3600000,
+        publicBaseUrl: 'https://images.example.com/bridge',
+      },
       file: {},
       channelEnv: {},
     });
