@@ -11,6 +11,8 @@ import { ConfigError } from '../platform/errors';
 import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { parsePrices, type Prices } from '../tasks/pricing';
 import { DEFAULT_TASK_OPTIONS } from '../tasks/task-options';
+import { DEFAULT_WEBHOOK_RETRY_POLICY } from '../webhooks/retry-schedule';
+import { webhookSecretProblem } from '../webhooks/webhook-signer';
 import { configFileSchema, type ConfigFile } from './config-file';
 
 /** Log levels pino understands. */
@@ -108,6 +110,8 @@ export interface AppConfig {
   readonly limits: Limits;
   /** Which reference-image URLs are accepted (REFERENCE_URL_POLICY, REFERENCE_URL_ALLOW_HOSTS). */
   readonly referenceUrls: ReferenceUrlPolicyOptions;
+  /** Webhook delivery (WEBHOOK_SECRET, WEBHOOK_ALLOW_HOSTS, WEBHOOK_RETRY_MAX_MS). */
+  readonly webhooks: WebhookConfig;
   /** The price table (CONFIG_FILE `prices`, else the defaults). */
   readonly prices: Prices;
   /** The BlobStore and its URLs. */
@@ -118,6 +122,16 @@ export interface AppConfig {
   readonly channelEnv: Readonly<Record<string, string | undefined>>;
   /** Path of the config file, when one was read. */
   readonly configFile?: string;
+}
+
+/** Webhook delivery settings. */
+export interface WebhookConfig {
+  /** The signing secret (`whsec_` + base64); absent: callback_url is refused (sandbox mode makes a development one). */
+  readonly secret?: string;
+  /** Hosts that may resolve to private addresses (normalized like REFERENCE_URL_ALLOW_HOSTS). */
+  readonly allowHosts: readonly string[];
+  /** Total time a delivery is retried for, in ms. */
+  readonly retryMaxMs: number;
 }
 
 /** Defaults of every limit (documented in the README configuration table). */
@@ -259,6 +273,9 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   S3_FORCE_PATH_STYLE: z.string().optional(),
   S3_KEY_PREFIX: z.string().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
+  WEBHOOK_ALLOW_HOSTS: z.string().optional(),
+  WEBHOOK_RETRY_MAX_MS: z.string().optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -266,13 +283,9 @@ type Env = z.infer<typeof envSchema>;
 /** Every environment variable serve reads (the README table and --help list exactly these). */
 export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape), ...Object.keys(LIMIT_VARIABLES)];
 
-/** REFERENCE_URL_POLICY and REFERENCE_URL_ALLOW_HOSTS. */
-function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ReferenceUrlPolicyOptions {
-  const mode = (modeRaw ?? 'public').trim().toLowerCase();
-  if (!(REFERENCE_URL_MODES as readonly string[]).includes(mode)) {
-    throw new ConfigError(`REFERENCE_URL_POLICY must be one of ${REFERENCE_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
-  }
-  const allowHosts = (hostsRaw ?? '')
+/** Comma-separated hosts (`*.example.com` for subdomains), normalized; `name` is the variable, for errors. */
+function parseHostList(name: string, raw: string | undefined): string[] {
+  return (raw ?? '')
     .split(',')
     .map((h) => h.trim())
     .filter((h) => h.length > 0)
@@ -280,9 +293,32 @@ function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string |
       try {
         return normalizeAllowedHost(h);
       } catch (err) {
-        throw new ConfigError(`REFERENCE_URL_ALLOW_HOSTS: ${(err as Error).message}.`);
+        throw new ConfigError(`${name}: ${(err as Error).message}.`);
       }
     });
+}
+
+/** WEBHOOK_SECRET, WEBHOOK_ALLOW_HOSTS and WEBHOOK_RETRY_MAX_MS. The secret is never quoted in an error. */
+function parseWebhooks(secretRaw: string | undefined, hostsRaw: string | undefined, retryRaw: string | undefined): WebhookConfig {
+  const secret = secretRaw?.trim();
+  if (secret !== undefined) {
+    const problem = webhookSecretProblem(secret);
+    if (problem) throw new ConfigError(`WEBHOOK_SECRET ${problem}.`);
+  }
+  return {
+    ...(secret !== undefined ? { secret } : {}),
+    allowHosts: parseHostList('WEBHOOK_ALLOW_HOSTS', hostsRaw),
+    retryMaxMs: retryRaw === undefined ? DEFAULT_WEBHOOK_RETRY_POLICY.maxTotalMs : positiveInt('WEBHOOK_RETRY_MAX_MS', retryRaw, 0),
+  };
+}
+
+/** REFERENCE_URL_POLICY and REFERENCE_URL_ALLOW_HOSTS. */
+function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ReferenceUrlPolicyOptions {
+  const mode = (modeRaw ?? 'public').trim().toLowerCase();
+  if (!(REFERENCE_URL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`REFERENCE_URL_POLICY must be one of ${REFERENCE_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
+  }
+  const allowHosts = parseHostList('REFERENCE_URL_ALLOW_HOSTS', hostsRaw);
   if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('REFERENCE_URL_POLICY=allowlist needs REFERENCE_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
   return { mode: mode as ReferenceUrlMode, allowHosts };
 }
@@ -409,6 +445,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     logLevel: level as LogLevel,
     limits: limits as unknown as Limits,
     referenceUrls: parseReferenceUrlPolicy(present(e.REFERENCE_URL_POLICY), present(e.REFERENCE_URL_ALLOW_HOSTS)),
+    webhooks: parseWebhooks(present(e.WEBHOOK_SECRET), present(e.WEBHOOK_ALLOW_HOSTS), present(e.WEBHOOK_RETRY_MAX_MS)),
     prices: parsePrices(file.prices),
     blobs: parseBlobConfig(e),
     file,

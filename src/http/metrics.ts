@@ -4,6 +4,8 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metrics } from '../tasks/ports';
+import type { WebhookMetrics } from '../webhooks/webhook-delivery';
+import type { WebhookFailureReason } from '../webhooks/webhook-sender';
 
 /** Options of PromMetrics. */
 export interface PromMetricsOptions {
@@ -15,7 +17,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 /** prom-client metrics of one bridge instance. */
-export class PromMetrics implements Metrics {
+export class PromMetrics implements Metrics, WebhookMetrics {
   /** The registry /metrics renders. */
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'method' | 'model' | 'status'>;
@@ -24,6 +26,8 @@ export class PromMetrics implements Metrics {
   private readonly settlements: Counter<'model' | 'status'>;
   private readonly settledCost: Counter<'model'>;
   private readonly overhead: Histogram<'route'>;
+  private readonly webhookDeliveries: Counter<'result'>;
+  private readonly webhookFailures: Counter<'reason'>;
 
   constructor(options: PromMetricsOptions = {}) {
     const registers = [this.registry];
@@ -65,6 +69,18 @@ export class PromMetrics implements Metrics {
       buckets: OVERHEAD_BUCKETS,
       registers,
     });
+    this.webhookDeliveries = new Counter({
+      name: 'bridge_webhook_deliveries_total',
+      help: 'Webhook deliveries that ended: delivered, or failed (refused address, or retries exhausted).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.webhookFailures = new Counter({
+      name: 'bridge_webhook_attempt_failures_total',
+      help: 'Failed webhook attempts by reason (refused_address, dns_error, connection_error, timeout, redirect, http_status, ...).',
+      labelNames: ['reason'],
+      registers,
+    });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'bridge_' });
   }
 
@@ -79,6 +95,14 @@ export class PromMetrics implements Metrics {
   settlement(model: string, status: 'succeeded' | 'failed', cost: number): void {
     this.settlements.inc({ model, status });
     if (cost > 0) this.settledCost.inc({ model }, cost);
+  }
+
+  webhookAttemptFailed(reason: WebhookFailureReason): void {
+    this.webhookFailures.inc({ reason });
+  }
+
+  webhookDelivery(result: 'delivered' | 'failed'): void {
+    this.webhookDeliveries.inc({ result });
   }
 
   /** Records one finished HTTP request. */

@@ -12,6 +12,7 @@ function configError(fn: () => unknown): { name: string; message: string } {
   throw new Error('expected a ConfigError');
 }
 
+const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const KEYS = 'sk-alpha-123:alice,sk-bravo-456';
 
 describe('loadConfig', () => {
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       limits: DEFAULT_LIMITS,
       referenceUrls: { mode: 'public', allowHosts: [] },
+      webhooks: { allowHosts: [], retryMaxMs: 86_400_000 },
       prices: DEFAULT_PRICES,
       blobs: { store: 'fs', dir: join(tmpdir(), 'image-task-bridge-blobs'), urlTtlMs: DEFAULT_BLOB_URL_TTL_MS },
       file: {},
@@ -66,6 +68,9 @@ describe('loadConfig', () => {
       BLOB_DIR: '/var/lib/itb/blobs',
       BLOB_URL_SECRET: 'a-secret-of-at-least-32-characters!',
       BLOB_URL_TTL_MS: '3600000',
+      WEBHOOK_SECRET: WEBHOOK_SECRET,
+      WEBHOOK_ALLOW_HOSTS: 'Hooks.Internal.example, *.corp.example.com, 10.0.0.9',
+      WEBHOOK_RETRY_MAX_MS: '600000',
     });
     expect(config).toStrictEqual({
       port: 9090,
@@ -96,6 +101,7 @@ describe('loadConfig', () => {
         idempotencyTtlMs: 3600000,
       },
       referenceUrls: { mode: 'allowlist', allowHosts: ['cdn.example.com', '*.images.example.org'] },
+      webhooks: { secret: WEBHOOK_SECRET, allowHosts: ['hooks.internal.example', '*.corp.example.com', '10.0.0.9'], retryMaxMs: 600_000 },
       prices: DEFAULT_PRICES,
       blobs: {
         store: 'fs',
@@ -136,10 +142,22 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://127.0.0.1' }, 'REDIS_URL must use redis: or rediss:; got http:.'],
     [{ POLL_INTERVAL_MS: '0' }, 'POLL_INTERVAL_MS must be at least 1; got 0.'],
     [{ UPLOAD_LIMIT_BYTES: '10MB' }, 'UPLOAD_LIMIT_BYTES must be a whole number; got "10MB".'],
+    [{ WEBHOOK_ALLOW_HOSTS: 'https://hooks.example.com/x' }, 'WEBHOOK_ALLOW_HOSTS: "https://hooks.example.com/x" is not a host name or IP address.'],
+    [{ WEBHOOK_RETRY_MAX_MS: '1h' }, 'WEBHOOK_RETRY_MAX_MS must be a whole number; got "1h".'],
   ])('rejects %j with one clear line', (env, message) => {
     const err = configError(() => loadConfig(env));
     expect(err).toStrictEqual({ name: 'ConfigError', message });
     expect(err.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['not-a-whsec-secret-at-all', 'WEBHOOK_SECRET must be "whsec_" followed by base64 (e.g. from `openssl rand -base64 32`).'],
+    ['whsec_dG9vLXNob3J0', 'WEBHOOK_SECRET must carry 24 to 64 bytes of key after whsec_ (base64 of 32 random bytes is usual); it carries 9.'],
+    ['whsec_bm90IHBhZGRlZA', 'WEBHOOK_SECRET must be "whsec_" followed by padded base64 (its length after whsec_ must be a multiple of 4).'],
+  ])('a malformed WEBHOOK_SECRET stops start-up with one line that does not quote it', (secret, message) => {
+    const err = configError(() => loadConfig({ WEBHOOK_SECRET: secret }));
+    expect(err).toStrictEqual({ name: 'ConfigError', message });
+    expect(err.message).not.toContain(secret.slice('whsec_'.length));
   });
 
   it('never puts a key into an error message', () => {
