@@ -17,6 +17,7 @@ import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, 
 import { levelEnabled, withBindings } from '../util/bound-logger';
 import { registerBlobRoute } from './blob-route';
 import { multipartReadError, toBridgeError } from './http-errors';
+import { depthLimitedJsonParser } from './json-body';
 import { PromMetrics } from './metrics';
 import { requestIdFrom } from './request-id';
 
@@ -126,7 +127,9 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
   const { limits } = config;
 
   return async function bridgePlugin(app: FastifyInstance): Promise<void> {
-    app.removeContentTypeParser(['text/plain']);
+    app.removeContentTypeParser(['text/plain', 'application/json']);
+    // fastify's JSON parser behind a nesting check on the raw text (src/http/json-body.ts).
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')));
     await app.register(multipart, {
       limits: {
         fileSize: limits.uploadBytes,

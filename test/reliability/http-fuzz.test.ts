@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import nock from 'nock';
 import { loadConfig } from '../../src/config/config';
 import { startGateway, type Gateway } from '../../src/http/gateway';
+import { MAX_JSON_DEPTH } from '../../src/http/json-body';
 import { MODEL_NAMES } from '../../src/platform/catalog';
 import { errorEnvelopeSchema } from '../../src/platform/task';
 import { ScriptedHub } from './scripted-hub';
@@ -111,9 +112,12 @@ function send(req: Sent): Promise<Got> {
 /** Sends and checks the property; returns the status. */
 /** The request before the current one (a stuck keep-alive socket is the previous request's fault). */
 let previous = '';
+/** The body of the last answer check() saw. */
+let lastText = '';
 async function check(req: Sent): Promise<number> {
   const before = hub.submits;
   const got = await send(req);
+  lastText = got.text;
   previous = JSON.stringify({ h: req.headers, b: req.body?.subarray(0, 600).toString('latin1'), s: got.status, t: got.text.slice(0, 200) });
   cases += 1;
   statuses.set(got.status, (statuses.get(got.status) ?? 0) + 1);
@@ -421,6 +425,32 @@ describe('HTTP fuzzing: never a 5xx, never a hang, never an upstream call for an
         return jsonPost(body);
       },
       30,
+    );
+  });
+
+  it('nesting depth x body size: past the depth limit 400, past the body limit 413, never a parse of either', async () => {
+    // Depth from just under the limit to the whole body limit of brackets; size from tiny to 2x the body limit.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.integer({ min: MAX_JSON_DEPTH - 2, max: MAX_JSON_DEPTH + 2 }), fc.integer({ min: 1, max: BODY_LIMIT })),
+        fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 * BODY_LIMIT })),
+        fc.constantFrom('array', 'object', 'mixed', 'unclosed'),
+        async (depth, padding, shape) => {
+          const open = shape === 'array' ? '['.repeat(depth) : shape === 'object' ? '{"a":'.repeat(depth) : '[{"a":'.repeat(Math.ceil(depth / 2));
+          const levels = shape === 'mixed' ? 2 * Math.ceil(depth / 2) : depth;
+          const close = shape === 'unclosed' ? '' : shape === 'array' ? ']'.repeat(depth) : shape === 'object' ? `1${'}'.repeat(depth)}` : `1${'}]'.repeat(Math.ceil(depth / 2))}`;
+          const body = `{"model":"NanoBanana","prompt":"${'p'.repeat(padding)}","images":${shape === 'unclosed' ? '['.repeat(depth) : open + close}}`;
+          const status = await check(jsonPost(body));
+          const bytes = Buffer.byteLength(body);
+          const nesting = 1 + (shape === 'unclosed' ? depth : levels);
+          const expected = bytes > BODY_LIMIT ? 413 : nesting > MAX_JSON_DEPTH ? 400 : status;
+          if (status !== expected) throw new Error(`depth ${nesting}, ${bytes} bytes: ${status}, expected ${expected}`);
+          // Refused by the depth check on the raw text, not by the parser or the schema after a full parse.
+          if (nesting > MAX_JSON_DEPTH && bytes <= BODY_LIMIT && !lastText.includes(`nested more than ${MAX_JSON_DEPTH} levels`)) throw new Error(`depth ${nesting}: ${lastText.slice(0, 200)}`);
+          if (status === 201) throw new Error(`depth ${nesting} was accepted`);
+        },
+      ),
+      { numRuns: 120, seed: SEED },
     );
   });
 
