@@ -75,17 +75,38 @@ async function readMultipart(request: FastifyRequest, reply: FastifyReply, confi
   }
 }
 
+/** The 413 for a multipart body whose parts together pass BODY_LIMIT_BYTES. */
+function multipartTooLarge(limit: number): BridgeError {
+  return new BridgeError('payload_too_large', `The multipart body is larger than ${limit} bytes (BODY_LIMIT_BYTES, all parts together); send fewer or smaller images.`);
+}
+
+/**
+ * Reads the parts, counting the bytes of every field and file against BODY_LIMIT_BYTES as they arrive: the
+ * per-file and file-count limits alone let 16 files of 10 MiB through, each then 1.4x as base64 in the upstream
+ * body (docs/reliability.md, "hostile clients"). A declared Content-Length over the limit is refused unread.
+ */
 async function readMultipartParts(request: FastifyRequest, config: AppConfig): Promise<RawSubmit> {
+  const limit = config.limits.bodyBytes;
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw multipartTooLarge(limit);
   const fields: Array<{ name: string; value: string }> = [];
   const uploads: Upload[] = [];
+  let total = 0;
   for await (const part of request.parts()) {
     if (part.type === 'file') {
       if (part.fieldname !== 'image') {
         part.file.resume();
         throw new BridgeError('unknown_parameter', `The file field "${part.fieldname}" is not accepted; upload reference images in the field "image" (it may repeat).`, part.fieldname);
       }
-      const bytes = await part.toBuffer();
-      uploads.push({ field: 'image', filename: part.filename, mimeType: part.mimetype, bytes });
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (total > limit) throw multipartTooLarge(limit);
+        chunks.push(chunk);
+      }
+      // The same error @fastify/multipart's toBuffer() raises (mapped in http-errors.ts).
+      if (part.file.truncated) throw Object.assign(new Error('request file too large'), { code: 'FST_REQ_FILE_TOO_LARGE', statusCode: 413 });
+      uploads.push({ field: 'image', filename: part.filename, mimeType: part.mimetype, bytes: Buffer.concat(chunks) });
       continue;
     }
     if (part.fieldnameTruncated) throw new BridgeError('invalid_request', 'A multipart field name is too long.');
@@ -95,6 +116,8 @@ async function readMultipartParts(request: FastifyRequest, config: AppConfig): P
     if (typeof part.value !== 'string') {
       throw new BridgeError('invalid_parameter', `The multipart field "${part.fieldname}" must be plain text, not JSON.`, part.fieldname);
     }
+    total += Buffer.byteLength(part.value);
+    if (total > limit) throw multipartTooLarge(limit);
     fields.push({ name: part.fieldname, value: part.value });
   }
   return { body: multipartFieldsToBody(fields), uploads };

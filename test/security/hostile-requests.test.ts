@@ -13,10 +13,11 @@ const ACCEPTED = { task_id: 'hub-job-1', status: 'queued', ready: false };
 afterEach(() => nock.cleanAll());
 
 /** POST raw bytes; resolves with status and parsed body (node:http, so large bodies stream). */
-function postRaw(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+function postRaw(url: string, body: Buffer, headers: Record<string, string>, chunked = false): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+    const framing = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(body.length) };
+    const req = http.request(url, { method: 'POST', headers: { ...headers, ...framing } }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -30,8 +31,29 @@ function postRaw(url: string, body: Buffer, headers: Record<string, string>): Pr
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
-    req.end(body);
+    if (!chunked) return void req.end(body);
+    // Chunked, in 64 KiB pieces: no Content-Length for the server to refuse up front.
+    for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
+    req.end();
   });
+}
+
+/** A multipart body of text fields and `image` files. */
+function multipart(boundary: string, fields: Record<string, string>, files: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  files.forEach((bytes, i) => {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="ref${i}.png"\r\nContent-Type: image/png\r\n\r\n`), bytes, Buffer.from('\r\n'));
+  });
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(parts);
+}
+
+/** A "PNG" of `size` bytes: the signature (what the bridge sniffs) and filler. */
+function png(size: number, fill: number): Buffer {
+  const bytes = Buffer.alloc(size, fill);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bytes);
+  return bytes;
 }
 
 describe('deeply nested JSON', () => {
@@ -73,5 +95,42 @@ describe('deeply nested JSON', () => {
     const r = await postRaw(`${gw.url}/v1/images/tasks`, Buffer.from(`{"model":"NanoBanana","prompt":"p","images":${images}}`), { ...auth(KEY_A), 'content-type': 'application/json' });
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ code: 'invalid_parameter', param: 'images' });
+  });
+});
+
+describe('multipart bodies count against BODY_LIMIT_BYTES', () => {
+  const MiB = 1024 * 1024;
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await start(hubConfig({ BODY_LIMIT_BYTES: String(2 * MiB), UPLOAD_LIMIT_BYTES: String(MiB) }));
+  });
+  afterAll(() => gw.close());
+  const boundary = 'hardening-boundary';
+  const type = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+  const fields = { model: 'NanoBanana', prompt: 'blend these' };
+
+  it.each([
+    ['with a Content-Length', false],
+    ['chunked (no Content-Length)', true],
+  ])('four files of 0.9 MiB (each under the per-file limit, together over the body limit) are 413 payload_too_large, %s; no upstream call', async (_how, chunked) => {
+    const untouched = nock(HUB).post('/hub/v1/tasks').reply(201, ACCEPTED);
+    const files = [1, 2, 3, 4].map((i) => png(Math.floor(0.9 * MiB), i));
+    const r = await postRaw(`${gw.url}/v1/images/tasks`, multipart(boundary, fields, files), { ...auth(KEY_A), ...type }, chunked);
+    expect(r).toStrictEqual({
+      status: 413,
+      body: { code: 'payload_too_large', message: `The multipart body is larger than ${2 * MiB} bytes (BODY_LIMIT_BYTES, all parts together); send fewer or smaller images.`, data: null },
+    });
+    expect(untouched.isDone()).toBe(false);
+  });
+
+  it('two files of 0.9 MiB (together under the body limit) are accepted and sent on as data URIs', async () => {
+    const files = [png(Math.floor(0.9 * MiB), 1), png(Math.floor(0.9 * MiB), 2)];
+    const expected = files.map((f) => `data:image/png;base64,${f.toString('base64')}`);
+    const scope = nock(HUB)
+      .post('/hub/v1/tasks', (b: { model?: string; input?: { image_urls?: string[] } }) => b.model === 'nano-banana/edit' && JSON.stringify(b.input?.image_urls) === JSON.stringify(expected))
+      .reply(201, ACCEPTED);
+    const r = await postRaw(`${gw.url}/v1/images/tasks`, multipart(boundary, fields, files), { ...auth(KEY_A), ...type }, true);
+    expect(r.status).toBe(201);
+    scope.done();
   });
 });
