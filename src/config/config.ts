@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors';
+import { RESULT_URL_MODES, type ResultUrlMode, type ResultUrlPolicyOptions } from '../security/result-url-policy';
 import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { parsePrices, type Prices } from '../tasks/pricing';
 import { DEFAULT_TASK_OPTIONS } from '../tasks/task-options';
@@ -112,6 +113,8 @@ export interface AppConfig {
   readonly referenceUrls: ReferenceUrlPolicyOptions;
   /** Webhook delivery (WEBHOOK_SECRET, WEBHOOK_ALLOW_HOSTS, WEBHOOK_RETRY_MAX_MS). */
   readonly webhooks: WebhookConfig;
+  /** Which result-image URLs from upstreams reach clients (RESULT_URL_POLICY, RESULT_URL_ALLOW_HOSTS). */
+  readonly resultUrls: ResultUrlPolicyOptions;
   /** The price table (CONFIG_FILE `prices`, else the defaults). */
   readonly prices: Prices;
   /** The BlobStore and its URLs. */
@@ -276,6 +279,8 @@ const envSchema = z.object({
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_ALLOW_HOSTS: z.string().optional(),
   WEBHOOK_RETRY_MAX_MS: z.string().optional(),
+  RESULT_URL_POLICY: z.string().optional(),
+  RESULT_URL_ALLOW_HOSTS: z.string().optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -382,6 +387,32 @@ function parseBlobConfig(e: Env): BlobConfig {
   };
 }
 
+/** Comma-separated hosts of an allow-list variable, normalized. */
+function allowHostList(name: string, raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0)
+    .map((h) => {
+      try {
+        return normalizeAllowedHost(h);
+      } catch (err) {
+        throw new ConfigError(`${name}: ${(err as Error).message}.`);
+      }
+    });
+}
+
+/** RESULT_URL_POLICY and RESULT_URL_ALLOW_HOSTS. */
+function parseResultUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ResultUrlPolicyOptions {
+  const mode = (modeRaw ?? 'http').trim().toLowerCase();
+  if (!(RESULT_URL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`RESULT_URL_POLICY must be one of ${RESULT_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
+  }
+  const allowHosts = allowHostList('RESULT_URL_ALLOW_HOSTS', hostsRaw);
+  if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('RESULT_URL_POLICY=allowlist needs RESULT_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
+  return { mode: mode as ResultUrlMode, allowHosts };
+}
+
 function present(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
 }
@@ -446,6 +477,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     limits: limits as unknown as Limits,
     referenceUrls: parseReferenceUrlPolicy(present(e.REFERENCE_URL_POLICY), present(e.REFERENCE_URL_ALLOW_HOSTS)),
     webhooks: parseWebhooks(present(e.WEBHOOK_SECRET), present(e.WEBHOOK_ALLOW_HOSTS), present(e.WEBHOOK_RETRY_MAX_MS)),
+    resultUrls: parseResultUrlPolicy(present(e.RESULT_URL_POLICY), present(e.RESULT_URL_ALLOW_HOSTS)),
     prices: parsePrices(file.prices),
     blobs: parseBlobConfig(e),
     file,

@@ -33,6 +33,7 @@ import { TaskSubmitter } from '../tasks/task-submitter';
 import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
 import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
 import { createReferenceUrlCheck } from '../security/url-policy';
+import { createResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
 import type { SubmitLimiter } from '../tasks/ports';
 import { HttpUpstreamClient } from '../upstream/http-upstream-client';
 import type { UpstreamClient } from '../upstream/upstream-client';
@@ -49,6 +50,7 @@ import {
   METRICS,
   NORMALIZE_OPTIONS,
   PRICES,
+  RESULT_URL_CHECK,
   RANDOM,
   SUBMIT_LIMITER,
   TASK_API,
@@ -152,6 +154,8 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     maxUrlLength: config.limits.maxUrlLength,
     checkUrl: createReferenceUrlCheck(config.referenceUrls),
   }));
+
+  value<ResultUrlCheck>(RESULT_URL_CHECK, () => createResultUrlCheck(config.resultUrls));
 
   value<UpstreamClient>(UPSTREAM_CLIENT, () => {
     const client = c.resolve(HttpUpstreamClient);

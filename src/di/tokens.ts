@@ -47,3 +47,5 @@ export const SUBMIT_LIMITER = Symbol('SubmitLimiter');
 export const BLOB_STORE = Symbol('BlobStore');
 /** The BlobUrls that mint and check the URLs serving stored blobs (src/blobs/blob-urls.ts). */
 export const BLOB_URLS = Symbol('BlobUrls');
+/** The result-URL check (ResultUrlCheck, src/security/result-url-policy.ts); optional: http(s) only by default. */
+export const RESULT_URL_CHECK = Symbol('ResultUrlCheck');

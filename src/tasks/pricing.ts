@@ -113,5 +113,8 @@ export function computeCost(prices: Prices, record: Pick<TaskRecord, 'family' | 
     unit = prices.nano[record.billing.model];
     if (unit === undefined) throw new ConfigError(`No price for model ${record.billing.model}.`);
   }
-  return Math.round(unit * resultCount * 1e9) / 1e9;
+  // Never more than the client asked for: an upstream that returns 1,000 images for n=1 is billed 1 unit
+  // (the record keeps n results at most too; this also covers records stored before that cap).
+  const billed = Math.min(resultCount, Math.max(1, record.billing.units));
+  return Math.round(unit * billed * 1e9) / 1e9;
 }

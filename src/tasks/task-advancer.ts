@@ -9,7 +9,8 @@ import type { Channel, ChannelRouter } from '../routing/channels';
 import { performance } from 'node:perf_hooks';
 import type { ImageAdapter, UpstreamTaskState } from '../adapter-kit/contract';
 import { AdapterRegistry } from '../routing/registry';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import type { ResultUrlCheck } from '../security/result-url-policy';
 import { UpstreamError } from '../platform/errors';
 import { isTerminal } from '../platform/task';
 import type { UpstreamClient } from '../upstream/upstream-client';
@@ -49,6 +50,7 @@ export class TaskAdvancer {
     @inject(UsageSettlement) private readonly settlement: UsageSettlement,
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
     @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
+    @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
   ) {
     this.options = resolveTaskOptions(options);
   }
@@ -171,7 +173,7 @@ export class TaskAdvancer {
     const now = this.clock.now();
     // A failed task's upstream text reaches the client: remove the channel key itself, not only key-shaped text.
     const secrets = [this.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
-    const ended = applyUpstreamState(current, state, now, secrets);
+    const ended = applyUpstreamState(current, state, now, secrets, this.checkResultUrl);
     if (!ended && now - current.createdAt >= this.options.deadlineMs) return this.expire(current, ctx, log);
     await this.store.update(current);
     if (!ended) return current;

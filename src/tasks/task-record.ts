@@ -5,6 +5,7 @@ import type { UpstreamTaskRef } from '../adapter-kit/contract';
 import type { BillingInfo, ImageIntent, Warning } from '../intent/intent';
 import type { Family, TaskType } from '../platform/catalog';
 import { isTerminal, type PlatformTask, type TaskStatus } from '../platform/task';
+import { defaultResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
 import { redactSecrets } from '../upstream/redact';
 
 /** Everything the bridge keeps about one task. Plain JSON: stores serialize it as is. */
@@ -35,8 +36,8 @@ export interface TaskRecord {
   resultUrls: string[];
   /** Failure, when failed. */
   error: { code: string; message: string } | null;
-  /** Warnings from normalization and the adapter. */
-  readonly warnings: readonly Warning[];
+  /** Warnings from normalization and the adapter, and those added when the results arrived. */
+  warnings: readonly Warning[];
   /** Adapter facts for metadata (e.g. requested_size / actual_size). */
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Creation time, ms since epoch. */
@@ -123,25 +124,73 @@ function cleanUpstreamError(error: { code: string; message: string }, secrets: r
   return { code: redactSecrets(error.code, secrets).slice(0, 100), message: redactSecrets(error.message.slice(0, MAX_ERROR_MESSAGE * 2), secrets).slice(0, MAX_ERROR_MESSAGE) };
 }
 
+/** Refusal reasons quoted in one warning (the rest are counted). */
+const MAX_QUOTED_REFUSALS = 5;
+
+/**
+ * The result URLs a record keeps: those the policy accepts, in order, at most `n` (the requested count). An
+ * upstream that over-returns is billed for `n` at most (docs/reliability.md, "hostile upstreams"); refused and
+ * dropped URLs are reported as warnings, never silently.
+ */
+export function selectResults(images: ReadonlyArray<{ url: string }>, n: number, check: ResultUrlCheck): { urls: string[]; warnings: Warning[]; refused: string[] } {
+  const urls: string[] = [];
+  const refused: string[] = [];
+  let extra = 0;
+  images.forEach((image, index) => {
+    const reason = check(image.url);
+    if (reason !== undefined) refused.push(`result ${index + 1}: ${reason}`);
+    else if (urls.length < n) urls.push(image.url);
+    else extra += 1;
+  });
+  const warnings: Warning[] = [];
+  if (refused.length > 0) {
+    const quoted = refused.slice(0, MAX_QUOTED_REFUSALS).join('; ');
+    const more = refused.length > MAX_QUOTED_REFUSALS ? `; and ${refused.length - MAX_QUOTED_REFUSALS} more` : '';
+    warnings.push({ code: 'result_url_refused', param: 'result_urls', message: `The upstream returned ${refused.length} result URL${refused.length === 1 ? '' : 's'} that ${refused.length === 1 ? 'is' : 'are'} not passed on (${quoted}${more}).` });
+  }
+  if (extra > 0) {
+    warnings.push({ code: 'results_truncated', param: 'n', message: `The upstream returned ${urls.length + extra} images for n=${n}; the first ${n} ${n === 1 ? 'is' : 'are'} kept and billed, ${extra} dropped.` });
+  }
+  return { urls, warnings, refused };
+}
+
 /**
  * Applies an upstream state to a record: status moves forward only, progress never decreases and is
- * 100 only when terminal. Upstream error text is redacted (`secrets`: e.g. the channel's key). Returns
- * true when the record became terminal by this call.
+ * 100 only when terminal. Upstream error text is redacted (`secrets`: e.g. the channel's key). Result URLs
+ * pass `checkResultUrl` (http(s) only by default) and at most the requested count is kept; a success whose
+ * every URL is refused is a failure. Returns true when the record became terminal by this call.
  */
 export function applyUpstreamState(
   record: TaskRecord,
   state: { status: TaskStatus; progress?: number; images: ReadonlyArray<{ url: string }>; error?: { code: string; message: string } },
   now: number,
   secrets: readonly string[] = [],
+  checkResultUrl: ResultUrlCheck = defaultResultUrlCheck,
 ): boolean {
   if (isTerminal(record.status)) return false;
   record.lastPolledAt = now;
   if (isTerminal(state.status)) {
-    record.status = state.status;
     record.progress = 100;
-    record.resultUrls = state.status === 'succeeded' ? state.images.map((i) => i.url) : [];
-    record.error = state.status === 'failed' ? (state.error ? cleanUpstreamError(state.error, secrets) : { code: 'generation_failed', message: 'The upstream reported a failure without a reason.' }) : null;
     record.updatedAt = now;
+    if (state.status === 'succeeded') {
+      const selected = selectResults(state.images, Math.max(1, record.billing.units), checkResultUrl);
+      if (selected.warnings.length > 0) record.warnings = [...record.warnings, ...selected.warnings];
+      record.resultUrls = selected.urls;
+      if (selected.urls.length > 0) {
+        record.status = 'succeeded';
+        record.error = null;
+        return true;
+      }
+      record.status = 'failed';
+      record.error =
+        selected.refused.length > 0
+          ? { code: 'result_url_refused', message: `The upstream finished, but none of its result URLs may be passed on: ${selected.refused.slice(0, MAX_QUOTED_REFUSALS).join('; ')}.` }
+          : { code: 'generation_failed', message: 'The upstream reported success without any image.' };
+      return true;
+    }
+    record.status = state.status;
+    record.resultUrls = [];
+    record.error = state.error ? cleanUpstreamError(state.error, secrets) : { code: 'generation_failed', message: 'The upstream reported a failure without a reason.' };
     return true;
   }
   if (state.status === 'processing' && record.status === 'queued') record.status = 'processing';

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       limits: DEFAULT_LIMITS,
       referenceUrls: { mode: 'public', allowHosts: [] },
       webhooks: { allowHosts: [], retryMaxMs: 86_400_000 },
+      resultUrls: { mode: 'http', allowHosts: [] },
       prices: DEFAULT_PRICES,
       blobs: { store: 'fs', dir: join(tmpdir(), 'image-task-bridge-blobs'), urlTtlMs: DEFAULT_BLOB_URL_TTL_MS },
       file: {},
@@ -71,6 +72,8 @@ describe('loadConfig', () => {
       WEBHOOK_SECRET: WEBHOOK_SECRET,
       WEBHOOK_ALLOW_HOSTS: 'Hooks.Internal.example, *.corp.example.com, 10.0.0.9',
       WEBHOOK_RETRY_MAX_MS: '600000',
+      RESULT_URL_POLICY: 'allowlist',
+      RESULT_URL_ALLOW_HOSTS: '*.CDN.example.net',
     });
     expect(config).toStrictEqual({
       port: 9090,
@@ -102,6 +105,7 @@ describe('loadConfig', () => {
       },
       referenceUrls: { mode: 'allowlist', allowHosts: ['cdn.example.com', '*.images.example.org'] },
       webhooks: { secret: WEBHOOK_SECRET, allowHosts: ['hooks.internal.example', '*.corp.example.com', '10.0.0.9'], retryMaxMs: 600_000 },
+      resultUrls: { mode: 'allowlist', allowHosts: ['*.cdn.example.net'] },
       prices: DEFAULT_PRICES,
       blobs: {
         store: 'fs',

@@ -81,3 +81,9 @@ describe('validatePrices / parsePrices', () => {
     expect(configError(() => parsePrices('cheap')).message).toMatch(/^Invalid price table: prices: /);
   });
 });
+
+test('the billed count never exceeds the requested n (an upstream that over-returns)', () => {
+  const record = { family: 'nano-banana' as const, billing: { model: 'NanoBanana', units: 1 } };
+  expect(computeCost(DEFAULT_PRICES, record, 1000, 'succeeded')).toBe(0.039);
+  expect(computeCost(DEFAULT_PRICES, { ...record, billing: { ...record.billing, units: 3 } }, 2, 'succeeded')).toBe(0.078);
+});
