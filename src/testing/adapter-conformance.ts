@@ -221,7 +221,8 @@ function taskFields(state: UpstreamTaskState, taskType: TaskType): ExpectedTask 
     model: 'conformance',
     family: 'nano-banana',
     taskType,
-    billing: { model: 'conformance', units: 1 },
+    // As if the client asked for what the upstream returned: at most n results are kept (task-record.ts).
+    billing: { model: 'conformance', units: Math.max(1, state.images.length) },
     status: 'queued',
     progress: 0,
     resultUrls: [],
