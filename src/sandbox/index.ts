@@ -3,5 +3,5 @@
  */
 export { startSandboxHub, SANDBOX_MODES, SANDBOX_MODE_HEADER } from './sandbox-hub';
 export type { SandboxHub, SandboxHubOptions, SandboxHubStats, SandboxMode, SandboxTiming } from './sandbox-hub';
-export { SANDBOX_IMAGE_LONG_EDGE, sandboxImageSize } from './sandbox-images';
+export { SANDBOX_IMAGE_LONG_EDGE, SHARP_MISSING_MESSAGE, sandboxImageSize } from './sandbox-images';
 export { SANDBOX_MODEL_IDS, SANDBOX_IMAGE_SIZE_PRESETS, SANDBOX_CUSTOM_SIZE, validateSandboxSubmit } from './sandbox-models';

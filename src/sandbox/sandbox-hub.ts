@@ -33,7 +33,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../platform/errors';
-import { renderSandboxImage, sandboxImageSize } from './sandbox-images';
+import { assertSharpInstalled, renderSandboxImage, sandboxImageSize } from './sandbox-images';
 import { SANDBOX_CONTENT_TYPES, SANDBOX_MODELS, validateSandboxSubmit, type SandboxJob } from './sandbox-models';
 
 /** Failure modes a submit can select (see the module comment). */
@@ -209,6 +209,8 @@ function resolveModes(header: string | string[] | undefined, prompt: unknown): S
 /** Starts a sandbox hub on 127.0.0.1; resolves once it listens. */
 export async function startSandboxHub(options: SandboxHubOptions = {}): Promise<SandboxHub> {
   checkOptions(options);
+  // Refuse to start rather than fail on the first image: sharp is an optional peer dependency.
+  assertSharpInstalled();
   const apiKey = options.apiKey ?? `sk-sandbox-${randomBytes(16).toString('hex')}`;
   const expectedAuth = digest(`Bearer ${apiKey}`);
   const clock = options.clock ?? Date.now;

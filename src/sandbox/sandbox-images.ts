@@ -11,11 +11,39 @@ import { createHash } from 'node:crypto';
 import type Sharp from 'sharp';
 import type { SandboxFormat } from './sandbox-models';
 
+/**
+ * What a host that installed the package without sharp is told: sharp is an optional peer dependency
+ * (19 MB of native code only the sandbox hub needs), so `npm install image-task-bridge` does not bring it.
+ */
+export const SHARP_MISSING_MESSAGE =
+  'The sandbox hub renders its placeholder images with "sharp", an optional peer dependency of image-task-bridge that is not installed. ' +
+  'Run `npm install sharp` in your project to use the sandbox, or configure a real upstream (HUB_BASE_URL or CONFIG_FILE channels).';
+
+function isSharpMissing(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes("'sharp'");
+}
+
+/** Throws an Error with {@link SHARP_MISSING_MESSAGE} when sharp cannot be found (without loading it). */
+export function assertSharpInstalled(resolve: (id: string) => string = require.resolve): void {
+  try {
+    resolve('sharp');
+  } catch (err) {
+    if (isSharpMissing(err)) throw new Error(SHARP_MISSING_MESSAGE, { cause: err });
+    throw err;
+  }
+}
+
 /** sharp (libvips, ~20 MB of RSS) is loaded on the first sandbox image, not by every gateway that imports the package. */
 let sharpModule: typeof Sharp | undefined;
 function loadSharp(): typeof Sharp {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  sharpModule ??= require('sharp') as typeof Sharp;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sharpModule ??= require('sharp') as typeof Sharp;
+  } catch (err) {
+    if (isSharpMissing(err)) throw new Error(SHARP_MISSING_MESSAGE, { cause: err });
+    throw err;
+  }
   return sharpModule;
 }
 
