@@ -35,6 +35,38 @@ export const ERROR_STATUS = {
 /** A platform error code (snake_case). */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Every error code, in the order of ERROR_STATUS (by HTTP status). */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/**
+ * When each code is answered, in one sentence for API clients. The OpenAPI document and docs/api.md show
+ * these texts (a test renders the docs/api.md table from here), so a new code does not compile without one.
+ */
+export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
+  invalid_request: 'The body is not a JSON object, is malformed or empty JSON or multipart, or the HTTP request itself is malformed (path encoding, headers, framing).',
+  missing_parameter: 'A required field is absent: model, prompt (also a blank one), size for gpt-image-2, a reference image for task_type image2image.',
+  invalid_parameter: 'A value is wrong: wrong type, not allowed for the model, prompt too long, a bad reference image or URL, too many references, a multipart field sent twice, a bad Idempotency-Key header.',
+  unsupported_parameter: 'A known field the model does not take (aspect_ratio with gpt-image-2).',
+  unknown_parameter: 'Fields the platform does not know (all are named), or a multipart file field other than image.',
+  conflicting_parameters: 'Fields contradict each other: task_type text2image with reference images, or a Nano size whose ratio differs from aspect_ratio.',
+  model_not_found: 'No platform model has this name; the message lists the models.',
+  model_unavailable: 'The model exists but nothing serves it: no configured upstream serves the model (or its tier); it is never silently downgraded.',
+  upstream_rejected: 'The upstream refused the request (an HTTP 4xx other than 401, 403, 404 and 429); its reason is passed on.',
+  unauthorized: 'The Authorization header is missing or the API key is unknown; send "Authorization: Bearer <key>".',
+  task_not_found: 'No task with this id exists for this API key (another key\'s task and a malformed id get the same answer).',
+  route_not_found: 'No route has this path.',
+  method_not_allowed: 'The path exists but not with this method; the Allow header lists the methods.',
+  idempotency_conflict: 'The Idempotency-Key was already used with a different request, or the task it created is no longer available.',
+  payload_too_large: 'The body, one image (data URI or upload), or the number of multipart files or fields is over the limit.',
+  unsupported_media_type: 'The Content-Type is neither application/json nor multipart/form-data.',
+  rate_limited: 'The API key is over a submit limit (rate or open tasks); the Retry-After header says when to retry.',
+  internal_error: 'A bug or bad configuration; the details are in the server log under the X-Request-Id, never in the response.',
+  upstream_error: 'The upstream answered something unusable: an HTTP 5xx, refused channel credentials, a 404, a redirect, an unreadable or oversized body.',
+  upstream_unavailable: 'The upstream cannot be reached or is rate limiting the bridge (connection refused, network error, HTTP 429); retry later.',
+  not_ready: 'Readiness probe only: the task store does not answer.',
+  upstream_timeout: 'The upstream did not answer within the configured timeout.',
+};
+
 /** The platform error envelope, as sent on the wire. */
 export interface ErrorEnvelope {
   /** Machine-readable snake_case code. */

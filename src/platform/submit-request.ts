@@ -3,37 +3,29 @@
  * the shape of multipart uploads, and the conversion of multipart text fields into that body.
  */
 import { z } from 'zod';
+import { MODEL_NAMES } from './catalog';
 import { ValidationError } from './errors';
 
 /** Largest seed accepted (unsigned 32-bit, what the Nano models take). */
 export const MAX_SEED = 4_294_967_295;
 
-/** Strict schema of the JSON submit body: unknown fields are rejected by name. */
+/**
+ * Strict schema of the JSON submit body: unknown fields are rejected by name. The descriptions are what the
+ * OpenAPI document shows for each field.
+ */
 export const submitRequestSchema = z.strictObject({
-  /** Platform model name. */
-  model: z.string(),
-  /** Prompt text. */
-  prompt: z.string(),
-  /** text2image or image2image; inferred when absent. */
-  task_type: z.enum(['text2image', 'image2image']).optional(),
-  /** One reference image: http(s) URL or data:image URI. */
-  image: z.string().optional(),
-  /** Several reference images. */
-  images: z.array(z.string()).optional(),
-  /** "WxH"; required for gpt-image-2. */
-  size: z.string().optional(),
-  /** Aspect ratio (Nano models). */
-  aspect_ratio: z.string().optional(),
-  /** Quality (gpt-image-2). */
-  quality: z.string().optional(),
-  /** Number of images. */
-  n: z.number().int().optional(),
-  /** png, jpeg or webp, per model. */
-  output_format: z.string().optional(),
-  /** Only `url`. */
-  response_format: z.string().optional(),
-  /** Random seed (extension of the platform API). */
-  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  model: z.string().describe(`Platform model name: ${MODEL_NAMES.join(', ')} (another name is 400 model_not_found).`),
+  prompt: z.string().describe('Prompt text (not blank; at most MAX_PROMPT_LENGTH characters, 10,000 by default).'),
+  task_type: z.enum(['text2image', 'image2image']).optional().describe('text2image or image2image; inferred from the reference images when absent.'),
+  image: z.string().optional().describe('One reference image: an http(s) URL or a data:image/... URI.'),
+  images: z.array(z.string()).optional().describe('Several reference images (http(s) URLs or data:image/... URIs), after image.'),
+  size: z.string().optional().describe('"WIDTHxHEIGHT"; required for gpt-image-2 (one of its sizes); for Nano models converted to an aspect ratio with a warning.'),
+  aspect_ratio: z.string().optional().describe('Aspect ratio such as "16:9" (Nano models only).'),
+  quality: z.string().optional().describe('low, medium or high (gpt-image-2); ignored with a warning for Nano models.'),
+  n: z.number().int().optional().describe('Number of images, within the model\'s range (1 by default).'),
+  output_format: z.string().optional().describe('png, jpeg or webp, as the model allows (png by default).'),
+  response_format: z.string().optional().describe('Only "url" is supported.'),
+  seed: z.number().int().min(0).max(MAX_SEED).optional().describe('Random seed (extension of the platform API); ignored with a warning where the upstream takes none.'),
 });
 
 /** The JSON submit body after schema validation. */

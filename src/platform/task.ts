@@ -1,7 +1,9 @@
 /**
- * The platform task object and the query envelope (platform document sections 6 and 7, design section 5).
+ * The platform task object, the query envelope and the error envelope (platform document sections 6 and 7),
+ * as zod schemas: the one source of the response shapes (the OpenAPI document is generated from them).
  */
 import { z } from 'zod';
+import { ERROR_CODES } from './errors';
 
 /** Platform task statuses. */
 export const TASK_STATUSES = ['queued', 'processing', 'succeeded', 'failed'] as const;
@@ -13,21 +15,32 @@ export function isTerminal(status: TaskStatus): boolean {
 }
 
 /** Warning as shown in metadata.warnings. */
-export const warningSchema = z.strictObject({ code: z.string(), param: z.string(), message: z.string() });
+export const warningSchema = z
+  .strictObject({
+    code: z.string().describe('What was converted, e.g. size_converted, quality_ignored.'),
+    param: z.string().describe('The request field it concerns.'),
+    message: z.string().describe('What was sent and what is used instead.'),
+  })
+  .describe('A parameter the bridge converted or ignored instead of refusing the request.');
 
 /** The task object returned by submit (201) and inside the query envelope. */
 export const platformTaskSchema = z.strictObject({
-  task_id: z.string().regex(/^task_[A-Za-z0-9_-]{22,}$/),
-  status: z.enum(TASK_STATUSES),
-  progress: z.string().regex(/^(\d|[1-9]\d|100)%$/),
-  result_url: z.string().nullable(),
-  metadata: z.looseObject({
-    task_type: z.enum(['text2image', 'image2image']),
-    result_count: z.number().int().min(0),
-    result_urls: z.array(z.string()).optional(),
-    warnings: z.array(warningSchema).optional(),
-  }),
-  error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  task_id: z.string().regex(/^task_[A-Za-z0-9_-]{22,}$/).describe('The task id: query it at GET /v1/images/tasks/{task_id}.'),
+  status: z.enum(TASK_STATUSES).describe('queued, processing, then succeeded or failed (terminal).'),
+  progress: z.string().regex(/^(\d|[1-9]\d|100)%$/).describe('Progress from "0%" to "100%"; never decreases.'),
+  result_url: z.string().nullable().describe('URL of the first image once succeeded, else null.'),
+  metadata: z
+    .looseObject({
+      task_type: z.enum(['text2image', 'image2image']).describe('The task type, as sent or inferred.'),
+      result_count: z.number().int().min(0).describe('Number of images produced (0 until succeeded).'),
+      result_urls: z.array(z.string()).optional().describe('Every image URL, once succeeded.'),
+      warnings: z.array(warningSchema).optional().describe('Parameters converted or ignored (extension); absent when there are none.'),
+    })
+    .describe('Facts about the task; adapters may add fields (e.g. requested_size, actual_size).'),
+  error: z
+    .strictObject({ code: z.string(), message: z.string() })
+    .nullable()
+    .describe('Why a failed task failed (the upstream\'s code and message, generation_failed, no_output, upstream_timeout); null otherwise.'),
 });
 
 /** The platform task object. */
@@ -43,10 +56,10 @@ export const queryEnvelopeSchema = z.strictObject({
 /** Successful query response type. */
 export type QueryEnvelope = z.infer<typeof queryEnvelopeSchema>;
 
-/** Error envelope schema (design section 5). */
+/** Error envelope schema (README "Errors", docs/api.md). */
 export const errorEnvelopeSchema = z.strictObject({
-  code: z.string().regex(/^[a-z_]+$/),
-  message: z.string().min(1),
-  param: z.string().optional(),
-  data: z.null(),
+  code: z.enum(ERROR_CODES).describe('Machine-readable error code; the HTTP status follows from it.'),
+  message: z.string().min(1).describe('What is wrong and how to fix it.'),
+  param: z.string().optional().describe('The offending request field or header, when one is to blame.'),
+  data: z.null().describe('Always null on errors.'),
 });

@@ -5,6 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { RawSubmit } from '../platform/submit-request';
 
+/** A valid Idempotency-Key header: 1-255 printable ASCII characters, no spaces. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
 /** Default time an Idempotency-Key is remembered after its task was created: 24 hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
