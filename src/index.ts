@@ -17,6 +17,9 @@ export type { BlobConfig, AppConfig, GatewayKey, Limits, LogLevel, LoadConfigOpt
 export { buildServer, createRequestHandler } from './http/server';
 export type { BridgeRequestHandler } from './http/server';
 export { createBridgePlugin, SECURITY_HEADERS } from './http/plugin';
+export type { BridgePluginOptions } from './http/plugin';
+export { buildOpenApiDocument, OPENAPI_PATH } from './http/openapi';
+export type { OpenApiOptions } from './http/openapi';
 export { startGateway } from './http/gateway';
 export type { Gateway, StartGatewayOptions } from './http/gateway';
 export { ApiKeyAuthenticator, bearerToken } from './http/auth';
@@ -24,7 +27,7 @@ export { PromMetrics } from './http/metrics';
 export { createPinoLogger, REDACT_PATHS } from './http/logger';
 
 // Platform contract.
-export { BridgeError, ValidationError, ModelUnavailableError, UpstreamError, ConfigError, isBridgeError, ERROR_STATUS } from './platform/errors';
+export { BridgeError, ValidationError, ModelUnavailableError, UpstreamError, ConfigError, isBridgeError, ERROR_STATUS, ERROR_CODES, ERROR_DESCRIPTIONS } from './platform/errors';
 export type { ErrorCode, ErrorEnvelope, UpstreamFailureKind } from './platform/errors';
 export { MODEL_CATALOG, MODEL_NAMES, findModel } from './platform/catalog';
 export type { CatalogModel, Family, OutputFormat, Quality, Resolution, TaskType } from './platform/catalog';
@@ -32,6 +35,8 @@ export { submitRequestSchema, multipartFieldsToBody } from './platform/submit-re
 export type { RawSubmit, SubmitRequest, Upload } from './platform/submit-request';
 export { platformTaskSchema, queryEnvelopeSchema, errorEnvelopeSchema, isTerminal } from './platform/task';
 export type { PlatformTask, QueryEnvelope, TaskStatus } from './platform/task';
+export { healthResponseSchema, readyResponseSchema } from './platform/probe-responses';
+export type { HealthResponse, ReadyResponse } from './platform/probe-responses';
 
 // Translation.
 export { normalizePlatformRequest, DEFAULT_NORMALIZE_OPTIONS } from './intent/normalize';

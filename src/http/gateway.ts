@@ -12,10 +12,11 @@ import type { Channel } from '../routing/channels';
 import { CHANNELS, LOGGER } from '../di/tokens';
 import { startSandboxHub, type SandboxHub, type SandboxTiming } from '../sandbox';
 import type { Logger } from '../tasks/ports';
+import type { BridgePluginOptions } from './plugin';
 import { buildServer } from './server';
 
 /** Options of startGateway. */
-export interface StartGatewayOptions extends AppContainerOverrides {
+export interface StartGatewayOptions extends AppContainerOverrides, BridgePluginOptions {
   /** Phase durations of the sandbox hub (sandbox mode only). */
   readonly sandboxTiming?: SandboxTiming;
 }
@@ -57,7 +58,7 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
   try {
     // Without PUBLIC_BASE_URL, stored images are served at the URL this server listens on.
     container = createAppContainer(effective, { publicBaseUrl: () => listenUrl, ...options });
-    const server = buildServer(container);
+    const server = buildServer(container, { ...(options.openapi !== undefined ? { openapi: options.openapi } : {}) });
     await server.listen({ port: effective.port, host: effective.host });
     const address = server.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : effective.port;

@@ -11,14 +11,18 @@ import type { BlobUrls } from '../blobs/blob-urls';
 import { AUTHENTICATOR, BLOB_STORE, BLOB_URLS, CLOCK, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/tokens';
 import { findModel } from '../platform/catalog';
 import { BridgeError } from '../platform/errors';
+import type { HealthResponse, ReadyResponse } from '../platform/probe-responses';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { PlatformTask } from '../platform/task';
-import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
+    registerBlobRoute(app, { store: blobStore, urls: blobUrls, now: () => clock.now() });
+
+    app.get('/healthz', async (): Promise<HealthResponse> => ({ status: 'ok' }));
 import { levelEnabled, withBindings } from '../util/bound-logger';
 import { registerBlobRoute } from './blob-route';
 import { multipartReadError, toBridgeError } from './http-errors';
 import { depthLimitedJsonParser } from './json-body';
 import { PromMetrics } from './metrics';
+import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
 import { requestIdFrom } from './request-id';
 
 /** Per-request state of the bridge. */
@@ -49,7 +53,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const TASK_ID = /^task_[A-Za-z0-9_-]{22,64}$/;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** Routes of the plugin (path -> methods), for 405 answers. */
 const ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string[] }> = [
@@ -58,6 +61,13 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string[] }> = [
   { pattern: /^\/v1\/images\/blobs\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
   { pattern: /^\/(healthz|readyz|metrics)\/?$/, methods: ['GET', 'HEAD'] },
 ];
+const OPENAPI_ROUTE = { pattern: /^\/openapi\.json\/?$/, methods: ['GET', 'HEAD'] };
+
+/** Options of the bridge plugin (and of the server and request handler built on it). */
+export interface BridgePluginOptions {
+  /** Serve the OpenAPI 3.1 document at GET /openapi.json (default true; false leaves the path to the host). */
+  readonly openapi?: boolean;
+}
 
 function modelLabel(body: unknown): string {
   const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
@@ -127,7 +137,7 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) return undefined;
   const value = Array.isArray(raw) ? raw[0] : raw;
-  if (value === undefined || !IDEMPOTENCY_KEY.test(value)) {
+  if (value === undefined || !IDEMPOTENCY_KEY_PATTERN.test(value)) {
     throw new BridgeError('invalid_parameter', 'The Idempotency-Key header must be 1-255 printable ASCII characters without spaces.', 'Idempotency-Key');
   }
   return value;
@@ -137,7 +147,7 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
  * The bridge as a fastify plugin. Register it in any fastify app (with a `prefix` if you like); it is
  * encapsulated, so its error handler, parsers and hooks do not touch the host's other routes.
  */
-export function createBridgePlugin(container: DependencyContainer): FastifyPluginAsync {
+export function createBridgePlugin(container: DependencyContainer, options: BridgePluginOptions = {}): FastifyPluginAsync {
   const config = container.resolve<AppConfig>(CONFIG);
   const tasks = container.resolve<TaskApi>(TASK_API);
   const authenticator = container.resolve<Authenticator>(AUTHENTICATOR);
@@ -148,6 +158,8 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
   const blobUrls = container.resolve<BlobUrls>(BLOB_URLS);
   const clock = container.resolve<Clock>(CLOCK);
   const { limits } = config;
+  const serveOpenApi = options.openapi !== false;
+  const routes = serveOpenApi ? [...ROUTES, OPENAPI_ROUTE] : ROUTES;
 
   return async function bridgePlugin(app: FastifyInstance): Promise<void> {
     app.removeContentTypeParser(['text/plain', 'application/json']);
@@ -209,7 +221,7 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
     app.setNotFoundHandler(async (request, reply) => {
       // Inside a prefixed registration, match the path relative to the prefix.
       const path = (request.url.split('?')[0] ?? '').slice(app.prefix.length) || '/';
-      const known = ROUTES.find((r) => r.pattern.test(path));
+      const known = routes.find((r) => r.pattern.test(path));
       if (request.bridge) request.bridge.errorCode = known ? 'method_not_allowed' : 'route_not_found';
       if (known) {
         reply.header('allow', known.methods.join(', '));
@@ -261,9 +273,9 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
 
     registerBlobRoute(app, { store: blobStore, urls: blobUrls, now: () => clock.now() });
 
-    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/healthz', async (): Promise<HealthResponse> => ({ status: 'ok' }));
 
-    app.get('/readyz', async (request) => {
+    app.get('/readyz', async (request): Promise<ReadyResponse> => {
       try {
         await Promise.race([
           store.ping(),
@@ -280,5 +292,11 @@ export function createBridgePlugin(container: DependencyContainer): FastifyPlugi
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);
     });
+
+    if (serveOpenApi) {
+      // Built once per registration: the server URL is the prefix this instance is mounted under.
+      const document = JSON.stringify(buildOpenApiDocument({ basePath: app.prefix }));
+      app.get(OPENAPI_PATH, async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
+    }
   };
 }

@@ -9,10 +9,10 @@ import type { AppConfig } from '../config/config';
 import { CONFIG } from '../di/tokens';
 import { BridgeError } from '../platform/errors';
 import { clientErrorResponse, rawErrorResponse } from './http-errors';
-import { createBridgePlugin, SECURITY_HEADERS } from './plugin';
+import { createBridgePlugin, SECURITY_HEADERS, type BridgePluginOptions } from './plugin';
 
 /** A fastify server serving the platform API from `container` (not listening yet). */
-export function buildServer(container: DependencyContainer): FastifyInstance {
+export function buildServer(container: DependencyContainer, options: BridgePluginOptions = {}): FastifyInstance {
   const config = container.resolve<AppConfig>(CONFIG);
   const app = Fastify({
     // The plugin logs one line per request through the Logger port; fastify's own request logs would double them.
@@ -48,7 +48,7 @@ export function buildServer(container: DependencyContainer): FastifyInstance {
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end(rawErrorResponse(new BridgeError('method_not_allowed', 'CONNECT is not supported; this is not a proxy.')));
   });
-  void app.register(createBridgePlugin(container));
+  void app.register(createBridgePlugin(container, options));
   return app;
 }
 
@@ -66,8 +66,8 @@ export interface BridgeRequestHandler {
  * The platform API as a plain `(req, res)` listener. Mount it at a path in Express (`app.use('/images',
  * handler)`: Express strips the mount path) or use it as a node:http server's listener.
  */
-export function createRequestHandler(container: DependencyContainer): BridgeRequestHandler {
-  const app = buildServer(container);
+export function createRequestHandler(container: DependencyContainer, options: BridgePluginOptions = {}): BridgeRequestHandler {
+  const app = buildServer(container, options);
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);
   ready.catch(() => undefined);
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
