@@ -48,7 +48,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   invalid_parameter: 'A value is wrong: wrong type, not allowed for the model, prompt too long, a bad reference image or URL, too many references, a multipart field sent twice, a bad Idempotency-Key header.',
   unsupported_parameter: 'A known field the model does not take (aspect_ratio with gpt-image-2).',
   unknown_parameter: 'Fields the platform does not know (all are named), or a multipart file field other than image.',
-  conflicting_parameters: 'Fields contradict each other: task_type text2image with reference images, or a Nano size whose ratio differs from aspect_ratio.',
+  conflicting_parameters: 'Fields contradict each other: a Nano size whose ratio differs from aspect_ratio.',
   model_not_found: 'No platform model has this name; the message lists the models.',
   model_unavailable: 'The model exists but nothing serves it: no configured upstream serves the model (or its tier); it is never silently downgraded.',
   upstream_rejected: 'The upstream refused the request (an HTTP 4xx other than 401, 403, 404 and 429); its reason is passed on.',

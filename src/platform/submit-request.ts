@@ -16,7 +16,7 @@ export const MAX_SEED = 4_294_967_295;
 export const submitRequestSchema = z.strictObject({
   model: z.string().describe(`Platform model name: ${MODEL_NAMES.join(', ')} (another name is 400 model_not_found).`),
   prompt: z.string().describe('Prompt text (not blank; at most MAX_PROMPT_LENGTH characters, 10,000 by default).'),
-  task_type: z.enum(['text2image', 'image2image']).optional().describe('text2image or image2image; inferred from the reference images when absent.'),
+  task_type: z.enum(['text2image', 'image2image']).optional().describe('text2image or image2image; inferred from the reference images when absent. An explicit text2image with references ignores them (warning references_ignored).'),
   image: z.string().optional().describe('One reference image: an http(s) URL or a data:image/... URI.'),
   images: z.array(z.string()).optional().describe('Several reference images (http(s) URLs or data:image/... URIs), after image.'),
   size: z.string().optional().describe('"WIDTHxHEIGHT"; required for gpt-image-2 (one of its sizes); for Nano models converted to an aspect ratio with a warning.'),
