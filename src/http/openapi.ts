@@ -5,6 +5,8 @@
  * Served at GET /openapi.json (README "Server", docs/api.md).
  */
 import { z } from 'zod';
+import { BLOB_MEDIA_TYPES } from '../blobs/blob-keys';
+import { BLOB_ROUTE_PATH } from '../blobs/blob-urls';
 import { ERROR_CODES, ERROR_DESCRIPTIONS, ERROR_STATUS, type ErrorCode } from '../platform/errors';
 import { healthResponseSchema, readyResponseSchema } from '../platform/probe-responses';
 import { submitRequestSchema } from '../platform/submit-request';
@@ -52,6 +54,9 @@ export const SUBMIT_ERRORS: readonly ErrorCode[] = [
 
 /** Errors a query can answer: a failed upstream poll never fails the query (the stored task is answered). */
 export const QUERY_ERRORS: readonly ErrorCode[] = ['invalid_request', 'unauthorized', 'task_not_found', 'internal_error'];
+
+/** Errors the stored-image route can answer. */
+export const BLOB_ERRORS: readonly ErrorCode[] = ['blob_url_invalid', 'blob_url_expired', 'blob_not_found', 'internal_error'];
 
 /**
  * The multipart form of a submit: the JSON body's fields as text parts (integers as decimal text, `images`
@@ -164,6 +169,29 @@ function paths(options: OpenApiOptions): Json {
           { $ref: '#/components/parameters/XRequestId' },
         ],
         responses: { '200': jsonResponse('The task.', ref('QueryEnvelope')), ...errorResponses(QUERY_ERRORS) },
+      },
+    },
+    [`${BLOB_ROUTE_PATH}/{key}`]: {
+      get: {
+        operationId: 'getStoredImage',
+        summary: 'An image the bridge stored',
+        description:
+          'Where result_url points when the upstream answered image bytes instead of URLs. No API key: the URL is the capability (192 random bits in the key; with URL signing on, also exp and sig). Use the URL exactly as the task gave it.',
+        tags: ['tasks'],
+        security: [],
+        parameters: [
+          { name: 'key', in: 'path', required: true, description: 'The stored image key (random, with the image extension).', schema: { type: 'string' } },
+          { name: 'exp', in: 'query', required: false, description: 'Expiry (unix seconds) of a signed URL.', schema: { type: 'string', pattern: '^\\d{1,12}$' } },
+          { name: 'sig', in: 'query', required: false, description: 'Signature of a signed URL.', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The image bytes.',
+            headers: { 'X-Request-Id': headerRef('XRequestId') },
+            content: Object.fromEntries(Object.keys(BLOB_MEDIA_TYPES).map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])),
+          },
+          ...errorResponses(BLOB_ERRORS),
+        },
       },
     },
     [OPENAPI_PATH]: {

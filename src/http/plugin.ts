@@ -14,9 +14,8 @@ import { BridgeError } from '../platform/errors';
 import type { HealthResponse, ReadyResponse } from '../platform/probe-responses';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import type { PlatformTask } from '../platform/task';
-    registerBlobRoute(app, { store: blobStore, urls: blobUrls, now: () => clock.now() });
-
-    app.get('/healthz', async (): Promise<HealthResponse> => ({ status: 'ok' }));
+import { IDEMPOTENCY_KEY_PATTERN } from '../security/idempotency';
+import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { levelEnabled, withBindings } from '../util/bound-logger';
 import { registerBlobRoute } from './blob-route';
 import { multipartReadError, toBridgeError } from './http-errors';

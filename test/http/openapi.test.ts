@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { loadConfig } from '../../src/config/config';
 import { closeAppContainer, createAppContainer } from '../../src/di/container';
-import { buildOpenApiDocument, QUERY_ERRORS, SUBMIT_ERRORS } from '../../src/http/openapi';
+import { BLOB_ERRORS, buildOpenApiDocument, QUERY_ERRORS, SUBMIT_ERRORS } from '../../src/http/openapi';
 import { createBridgePlugin } from '../../src/http/plugin';
 import { ERROR_CODES, ERROR_DESCRIPTIONS, ERROR_STATUS } from '../../src/platform/errors';
 import { SUBMIT_FIELDS, submitRequestSchema } from '../../src/platform/submit-request';
@@ -31,8 +31,9 @@ describe('the document', () => {
     // The validator does reject: a response without its required description.
     expect(bad?.valid).toBe(false);
     expect(trimmed.servers).toStrictEqual([{ url: '/images' }]);
-    expect(Object.keys(trimmed.paths)).toStrictEqual(['/v1/images/tasks', '/v1/images/tasks/{task_id}', '/openapi.json']);
-    expect(Object.keys(doc.paths)).toStrictEqual(['/v1/images/tasks', '/v1/images/tasks/{task_id}', '/openapi.json', '/healthz', '/readyz', '/metrics']);
+    const api = ['/v1/images/tasks', '/v1/images/tasks/{task_id}', '/v1/images/blobs/{key}', '/openapi.json'];
+    expect(Object.keys(trimmed.paths)).toStrictEqual(api);
+    expect(Object.keys(doc.paths)).toStrictEqual([...api, '/healthz', '/readyz', '/metrics']);
   });
 
   it('takes the request body from the zod schema: every field, strict, with its description', () => {
@@ -55,7 +56,7 @@ describe('the document', () => {
     expect(doc.components.schemas.Task.properties.metadata.properties.warnings).toMatchObject({ type: 'array', items: { $ref: '#/components/schemas/Warning' } });
     expect(doc.components.securitySchemes).toStrictEqual({ bearerAuth: { type: 'http', scheme: 'bearer', description: expect.any(String) } });
     expect(doc.security).toStrictEqual([{ bearerAuth: [] }]);
-    for (const path of ['/openapi.json', '/healthz', '/readyz', '/metrics']) expect(doc.paths[path].get.security).toStrictEqual([]);
+    for (const path of ['/v1/images/blobs/{key}', '/openapi.json', '/healthz', '/readyz', '/metrics']) expect(doc.paths[path].get.security).toStrictEqual([]);
   });
 
   it('lists every error code in the envelope, and each operation\'s codes under their own HTTP status with their description', () => {
@@ -76,6 +77,7 @@ describe('the document', () => {
     check(doc.paths['/v1/images/tasks'].post.responses, SUBMIT_ERRORS);
     check(doc.paths['/v1/images/tasks/{task_id}'].get.responses, QUERY_ERRORS);
     check(doc.paths['/readyz'].get.responses, ['not_ready']);
+    check(doc.paths['/v1/images/blobs/{key}'].get.responses, BLOB_ERRORS);
     expect(doc.paths['/v1/images/tasks'].post.responses['401'].headers['WWW-Authenticate']).toBeDefined();
     expect(doc.paths['/v1/images/tasks'].post.responses['429'].headers['Retry-After']).toBeDefined();
   });
@@ -169,6 +171,7 @@ describe('the real server against the document', () => {
     note(await exchange(gw.url, 'POST', '/v1/images/tasks', { headers: { ...authz, 'content-type': 'application/json' }, body: JSON.stringify({ ...nano, prompt: 'x'.repeat(70_000) }) }));
     note(await exchange(gw.url, 'GET', '/v1/images/tasks/task_AAAAAAAAAAAAAAAAAAAAAAAA', { headers: authz }));
     note(await exchange(gw.url, 'GET', `/v1/images/tasks/${created.body.task_id}`, {}));
+    note(await exchange(gw.url, 'GET', `/v1/images/blobs/${'A'.repeat(32)}.png`));
     note(await postJson(limited.url, nano));
     const rateLimited = await postJson(limited.url, nano);
     note(rateLimited);
@@ -183,6 +186,7 @@ describe('the real server against the document', () => {
       [413, 'payload_too_large'],
       [404, 'task_not_found'],
       [401, 'unauthorized'],
+      [404, 'blob_not_found'],
       [201, undefined],
       [429, 'rate_limited'],
     ]);
@@ -201,6 +205,7 @@ describe('the real server against the document', () => {
         'GET /v1/images/tasks/{task_id} 200',
         'GET /v1/images/tasks/{task_id} 401',
         'GET /v1/images/tasks/{task_id} 404',
+        'GET /v1/images/blobs/{key} 404',
         'POST /v1/images/tasks 201',
         'POST /v1/images/tasks 400',
         'POST /v1/images/tasks 401',
