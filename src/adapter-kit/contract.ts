@@ -17,6 +17,8 @@ export interface FamilySupport {
   readonly maxImages: number;
   /** Most reference images per call. */
   readonly maxReferences: number;
+  /** Fewest prompt characters (code points) the upstream accepts; absent: any non-blank prompt. */
+  readonly minPromptLength?: number;
 }
 
 /** Everything an adapter serves, as data; the router decides with this and nothing else. */

@@ -7,6 +7,7 @@ import { ValidationError } from '../platform/errors';
 import { findGptImage2Size, GPT_IMAGE_2_SIZE_NAMES } from '../platform/gpt-image-2-sizes';
 import { MAX_SEED, SUBMIT_FIELDS, submitRequestSchema, type RawSubmit, type SubmitRequest } from '../platform/submit-request';
 import type { Geometry, ImageIntent, ImageRef, Warning } from './intent';
+import { isBlankPrompt } from './prompt';
 import { matchRatio, reducedRatio } from './ratios';
 import { collectReferences, type ReferenceLimits } from './references';
 
@@ -181,7 +182,7 @@ export function normalizePlatformRequest(raw: RawSubmit, options: NormalizeOptio
     throw new ValidationError('model_not_found', `Model "${req.model.slice(0, 60)}" does not exist; available models: ${MODEL_NAMES.join(', ')}.`, 'model');
   }
   const prompt = req.prompt;
-  if (prompt.trim().length === 0) throw new ValidationError('missing_parameter', 'prompt is required and must not be blank.', 'prompt');
+  if (isBlankPrompt(prompt)) throw new ValidationError('missing_parameter', 'prompt is required and must not be blank (whitespace and invisible characters such as zero-width spaces do not count).', 'prompt');
   if (prompt.length > options.maxPromptLength) {
     throw new ValidationError('invalid_parameter', `prompt is ${prompt.length} characters; the limit is ${options.maxPromptLength}.`, 'prompt');
   }

@@ -4,9 +4,9 @@
  */
 import { injectAll, injectable } from 'tsyringe';
 import { ADAPTERS } from '../di/tokens';
-import { ConfigError, ModelUnavailableError } from '../platform/errors';
+import { ConfigError } from '../platform/errors';
 import type { ImageIntent } from '../intent/intent';
-import { whyNotServed } from '../adapter-kit/capabilities';
+import { notServedError, refusal, type Refusal } from '../adapter-kit/capabilities';
 import type { ImageAdapter } from '../adapter-kit/contract';
 
 @injectable()
@@ -38,18 +38,16 @@ export class AdapterRegistry {
   }
 
   /**
-   * The first adapter (of `candidates`, default all) that serves the intent;
-   * otherwise a model_unavailable error that says why.
+   * The first adapter (of `candidates`, default all) that serves the intent; otherwise a model_unavailable
+   * error naming the model, or the parameter and its limit when only a parameter is out of reach here.
    */
   pick(intent: ImageIntent, candidates: readonly ImageAdapter[] = this.all()): ImageAdapter {
-    const reasons: string[] = [];
+    let first: Refusal | undefined;
     for (const adapter of candidates) {
-      const why = whyNotServed(adapter.capabilities, intent);
+      const why = refusal(adapter.capabilities, intent);
       if (why === undefined) return adapter;
-      reasons.push(why);
+      first ??= why;
     }
-    throw new ModelUnavailableError(
-      `${intent.platformModel} is not available: ${reasons[0] ?? 'no upstream is configured'}. It is not downgraded silently; choose another model.`,
-    );
+    throw notServedError(intent, first, 'no upstream is configured');
   }
 }

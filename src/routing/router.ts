@@ -2,7 +2,8 @@
  * WeightedChannelRouter: orders the configured channels for an intent.
  *
  * - Only channels whose adapter serves the intent (declared capabilities) and whose `models` list has the
- *   platform model (or no list) are candidates; none is a model_unavailable error that says why.
+ *   platform model (or no list) are candidates; none is a model_unavailable error that says why: the model
+ *   when the model is not served, otherwise the parameter and its limit on this deployment (n, images, ...).
  * - Higher priority first; within one priority a weighted random order (weight 0: after the others).
  * - Channels whose circuit is open go after every healthy one, still ordered by priority and weight. They
  *   are kept rather than dropped: when every channel of a model is ejected, trying one is better than
@@ -11,9 +12,9 @@
 import { inject, injectable } from 'tsyringe';
 import { CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
-import { ConfigError, ModelUnavailableError } from '../platform/errors';
+import { ConfigError } from '../platform/errors';
 import type { Clock, Logger, Random } from '../tasks/ports';
-import { whyNotServed } from '../adapter-kit/capabilities';
+import { notServedError, refusal, type Refusal } from '../adapter-kit/capabilities';
 import type { Channel, ChannelRouter } from './channels';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
 import { AdapterRegistry } from './registry';
@@ -47,12 +48,12 @@ export class WeightedChannelRouter implements ChannelRouter {
 
   candidates(intent: ImageIntent): Channel[] {
     const serving: Channel[] = [];
-    const capabilityReasons: string[] = [];
+    let firstRefusal: Refusal | undefined;
     let offeredByAdapter = false;
     for (const channel of this.channels) {
-      const why = whyNotServed(this.registry.get(channel.adapterId).capabilities, intent);
+      const why = refusal(this.registry.get(channel.adapterId).capabilities, intent);
       if (why !== undefined) {
-        capabilityReasons.push(why);
+        firstRefusal ??= why;
         continue;
       }
       offeredByAdapter = true;
@@ -60,10 +61,10 @@ export class WeightedChannelRouter implements ChannelRouter {
       serving.push(channel);
     }
     if (serving.length === 0) {
-      const reason = offeredByAdapter
-        ? `no configured upstream channel offers ${intent.platformModel}`
-        : (capabilityReasons[0] ?? 'no upstream channel is configured');
-      throw new ModelUnavailableError(`${intent.platformModel} is not available: ${reason}. It is not downgraded silently; choose another model.`);
+      // A channel list that leaves the model out blames the model; otherwise the first channel's refusal
+      // names what it cannot take: the model (no 8K tier) or a parameter and its limit (n, images, ...).
+      if (offeredByAdapter) throw notServedError(intent, undefined, `no configured upstream channel offers ${intent.platformModel}`);
+      throw notServedError(intent, firstRefusal, 'no upstream channel is configured');
     }
     const healthy: Channel[] = [];
     const ejected: Channel[] = [];

@@ -4,6 +4,7 @@ import { AdapterRegistry } from '../../src/routing/registry';
 import { WeightedChannelRouter } from '../../src/routing/router';
 import { ADAPTERS, CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../../src/di/tokens';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
+import { FalAdapter } from '../../adapters/fal/fal-adapter';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
 import { miniAdapter } from '../support/mini-adapter';
 import { CapturingLogger } from '../support/capturing-logger';
@@ -101,6 +102,27 @@ describe('WeightedChannelRouter: filtering', () => {
         message: 'gpt-image-2 is not available: no configured upstream channel offers gpt-image-2. It is not downgraded silently; choose another model.',
       }),
     );
+  });
+
+  it('names the parameter and its limit when the only channel cannot take a value (not "choose another model")', () => {
+    const falOnly = new WeightedChannelRouter([ch('fal-main', { adapterId: 'fal' })], new AdapterRegistry([new HubAdapter(), new FalAdapter()]), new SeqRandom([0.5]), new FakeClock(), new CapturingLogger());
+    const fiveImages = normalizePlatformRequest({ body: { model: 'gpt-image-2', prompt: 'a cat', size: '1024x1024', n: 5 } });
+    expect(() => falOnly.candidates(fiveImages)).toThrow(
+      expect.objectContaining({
+        code: 'model_unavailable',
+        httpStatus: 400,
+        param: 'n',
+        message: 'n is 5, but gpt-image-2 takes at most 4 images per task on this deployment (the platform allows 1-8); send n of 4 or less.',
+      }),
+    );
+    const shortPrompt = normalizePlatformRequest({ body: { model: 'NanoBanana', prompt: 'ok' } });
+    expect(() => falOnly.candidates(shortPrompt)).toThrow(
+      expect.objectContaining({ param: 'prompt', message: 'prompt is 2 characters, but NanoBanana needs at least 3 on this deployment; write a longer prompt.' }),
+    );
+    // With the hub beside fal, the hub serves what fal cannot: the limit is fal's, not the deployment's.
+    const both = new WeightedChannelRouter([ch('fal-main', { adapterId: 'fal', priority: 1 }), ch('hub')], new AdapterRegistry([new HubAdapter(), new FalAdapter()]), new SeqRandom([0.5]), new FakeClock(), new CapturingLogger());
+    expect(ids(both.candidates(fiveImages))).toStrictEqual(['hub']);
+    expect(ids(both.candidates(shortPrompt))).toStrictEqual(['hub']);
   });
 
   it('with no channel at all', () => {

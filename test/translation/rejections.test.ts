@@ -118,6 +118,21 @@ describe('request shape', () => {
     expectRejected({ body: { model: 'NanoBanana', prompt: ' \n\t ' } }, { code: 'missing_parameter', param: 'prompt', status: 400, mentions: ['must not be blank'] });
   });
 
+  test.each([
+    ['zero-width spaces', '\u200b\u200b\u200b'],
+    ['joiners and a byte-order mark', '\u200c\u200d\u2060\ufeff'],
+    ['a no-break space and an ideographic space', '\u00a0\u3000'],
+    ['Hangul fillers', '\u3164\u115f\uffa0'],
+    ['the blank Braille pattern and variation selectors', '\u2800\ufe0f\u{e0100}'],
+    ['control and bidi characters', '\u0007\u200e\u202e'],
+  ])('a prompt of only %s is blank (missing_parameter)', (_label, prompt) => {
+    expectRejected({ body: { model: 'NanoBanana', prompt } }, { code: 'missing_parameter', param: 'prompt', status: 400, mentions: ['must not be blank', 'invisible characters'] });
+  });
+
+  test('a prompt with one visible character among invisible ones is not blank', () => {
+    expect(planSubmit({ body: { model: 'NanoBanana', prompt: '\u200b猫\u200b' } }, registry).intent.prompt).toBe('\u200b猫\u200b');
+  });
+
   test('a prompt that is not a string is invalid_parameter', () => {
     expectRejected({ body: { model: 'NanoBanana', prompt: 42 } }, { code: 'invalid_parameter', param: 'prompt', status: 400, mentions: ['prompt must be a non-empty string'] });
   });
