@@ -1,6 +1,7 @@
 /**
  * Hub model ids, edit variants and limits, per model family (hub model reference, seed 004).
  */
+import type { Assumption } from '../../src/adapter-kit/assumptions';
 import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
 import type { Family } from '../../src/platform/catalog';
 
@@ -40,7 +41,7 @@ const both = ['text2image', 'image2image'] as const;
 
 /**
  * What the hub serves. The hub document gives no image-count or reference-count limits; these are the
- * platform's own n ranges and the bridge's reference cap.
+ * platform's own n ranges and the bridge's reference cap (HUB_ASSUMPTIONS).
  */
 export const HUB_CAPABILITIES = {
   'nano-banana': { taskTypes: both, formats: ['png', 'jpeg', 'webp'], maxImages: 4, maxReferences: 16 },
@@ -48,3 +49,17 @@ export const HUB_CAPABILITIES = {
   'nano-banana-pro': { taskTypes: both, resolutions: ['1K', '2K', '4K'], formats: ['png', 'jpeg', 'webp'], maxImages: 4, maxReferences: 16 },
   'gpt-image-2': { taskTypes: both, formats: ['png', 'jpeg', 'webp'], maxImages: 8, maxReferences: 16 },
 } as const satisfies AdapterCapabilities;
+
+/** The values above that the hub's document does not give, with their source. */
+export const HUB_ASSUMPTIONS: readonly Assumption[] = [
+  {
+    what: "the hub's num_images range",
+    value: 'Nano 1-4, gpt-image-2 1-8',
+    source: "the hub's model reference lists num_images (default 1) without a range; these are the platform document's n ranges (Nano: at most 4 here, \"以上游限制为准\"; gpt-image-2: 1-8)",
+  },
+  {
+    what: "the hub's reference-image limit",
+    value: '16',
+    source: "the hub's model reference gives no limit for image_urls; 16 is the bridge's own cap (MAX_REFERENCE_IMAGES)",
+  },
+];

@@ -1,9 +1,12 @@
 /**
  * The README's mapping and errors sections stay in step with the code: every error code with its HTTP
- * status, every platform model, every gpt-image-2 size and every warning code the translation can raise.
+ * status, every platform model, every gpt-image-2 size, every warning code the translation can raise and
+ * every assumption an adapter declares.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FAL_ASSUMPTIONS } from '../../adapters/fal/fal-models';
+import { HUB_ASSUMPTIONS } from '../../adapters/hub/hub-models';
 import { MODEL_NAMES } from '../../src/platform/catalog';
 import { ERROR_STATUS } from '../../src/platform/errors';
 import { GPT_IMAGE_2_SIZES } from '../../src/platform/gpt-image-2-sizes';
@@ -45,4 +48,20 @@ test('every warning code the translation raises is in the warnings table', () =>
     for (const w of warnings ?? []) seen.add(w.code);
   }
   expect([...seen].filter((c) => !codes.includes(c))).toStrictEqual([]);
+});
+
+test('every assumption an adapter declares is a row of the README assumptions table, and no other row is there', () => {
+  const mapping = section('mapping');
+  const start = mapping.indexOf('| assumption | upstream | value | source |');
+  expect(start).toBeGreaterThan(0);
+  const rows = mapping
+    .slice(start)
+    .split('\n')
+    .slice(2)
+    .filter((line, i, all) => line.startsWith('|') && all.slice(0, i).every((l) => l.startsWith('|')));
+  const declared = [
+    ...FAL_ASSUMPTIONS.map((a) => `| ${a.what} | fal | ${a.value} | ${a.source} |`),
+    ...HUB_ASSUMPTIONS.map((a) => `| ${a.what} | hub | ${a.value} | ${a.source} |`),
+  ];
+  expect(rows).toStrictEqual(declared);
 });
