@@ -4,7 +4,8 @@
  *
  * A poll is two steps on fal: the status URL says IN_QUEUE / IN_PROGRESS / COMPLETED, and only the result
  * (response URL) says whether a COMPLETED request succeeded. So `parsePoll` answers `follow` for COMPLETED and
- * reads the result when the client hands it back (a result body has `images`, or a non-2xx status).
+ * reads the result when the client hands it back (a result body has `images`, or an error status whose fal
+ * error body is the job's verdict).
  */
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
@@ -112,14 +113,23 @@ export function falDetailText(error: FalError): string {
   return JSON.stringify(detail).slice(0, 500);
 }
 
-/** The error code of a failed result: fal's own error type when it gives one (snake_case), else by status. */
+const ERROR_CODE = /^[a-z][a-z0-9_.]{0,63}$/;
+
+/**
+ * The error code of a failed result: fal's `error_type` (request errors), else the first `detail` item's
+ * `type` (model errors), snake_case; else by status.
+ */
 function failedResultCode(error: FalError, httpStatus: number): string {
   const first = Array.isArray(error.detail) ? error.detail[0]?.type : undefined;
-  if (first && /^[a-z][a-z0-9_.]*$/.test(first)) return first.replace(/\./g, '_');
+  for (const code of [error.error_type, first]) if (code && ERROR_CODE.test(code)) return code.replace(/\./g, '_');
   return httpStatus < 500 ? 'upstream_rejected' : 'generation_failed';
 }
 
-/** A result fetched with an error status -> failed state with fal's reason. */
+/**
+ * A result fetched with an error status -> failed state with fal's reason. After COMPLETED an error body of
+ * fal's is a verdict on the job, whatever the status (504 request_timeout, 503 runner_scheduling_failure,
+ * ...): polling on would only meet it again until the task deadline.
+ */
 function failedResultToState(response: UpstreamResponse): UpstreamTaskState {
   const parsed = falErrorSchema.safeParse(response.body);
   if (!parsed.success) {

@@ -8,11 +8,15 @@
  * - Status: `GET {status_url}` (`.../requests/{request_id}/status`) ->
  *   `{ status: IN_QUEUE | IN_PROGRESS | COMPLETED, queue_position?, logs?, response_url? }`.
  * - Result: `GET {response_url}` -> the model output (`{ images: [{ url, content_type, width, height }], ... }`).
- *   A request that failed only shows here: the result answers the model's error status (422 for a rejected
- *   input, 5xx for a failed run) with a FastAPI-style `{ detail }` body.
+ *   A request that failed only shows here, with an error status and fal's error body. fal documents two
+ *   shapes ("docs.fal.ai/documentation/model-apis/errors" and ".../request-errors"): model errors, a
+ *   `detail` array of `{ loc, msg, type }` (422 and others), and request errors, a `detail` string with a
+ *   machine-readable `error_type` (request_timeout and startup_timeout 504; runner_scheduling_failure,
+ *   runner_connection_timeout, runner_disconnected, runner_connection_refused, runner_connection_error 503;
+ *   runner_incomplete_response 502; runner_server_error and internal_error 500; client_disconnected and
+ *   client_cancelled 499; bad_request 400). Any of them, after COMPLETED, is the request's verdict.
  * fal's status and response URLs may drop the `/edit` sub-path of the model id, so we always use the URLs
  * the submit returned instead of building them.
- * ASSUMPTION: the exact set of statuses fal answers a failed result with; we read 400, 422 and 500 ourselves.
  */
 import { z } from 'zod';
 
@@ -25,8 +29,11 @@ export const FAL_PATHS = {
   submit: (modelId: string) => `/${modelId}`,
 } as const;
 
-/** HTTP statuses of a result fetch whose `{ detail }` body says why the request failed. */
-export const FAL_FAILED_RESULT_STATUSES: readonly number[] = [400, 422, 500];
+/**
+ * HTTP statuses of a result fetch whose body the adapter reads itself: every 4xx and 5xx except 401, 403 and
+ * 429, which concern our key and our request rate, not the job (the upstream client types those).
+ */
+export const FAL_FAILED_RESULT_STATUSES: readonly number[] = Array.from({ length: 200 }, (_, i) => 400 + i).filter((s) => s !== 401 && s !== 403 && s !== 429);
 
 /** Headers that authenticate with fal. */
 export function falAuthHeaders(apiKey: string): Record<string, string> {
@@ -81,9 +88,11 @@ const falDetailItemSchema = z.looseObject({
   type: z.string().optional(),
 });
 
-/** Error body of a failed submit or result: `{ detail: string | [{ loc, msg, type }] }`. */
+/** Error body of a failed submit or result: `{ detail: string | [{ loc, msg, type }], error_type? }`. */
 export const falErrorSchema = z.object({
   detail: z.union([z.string(), z.array(falDetailItemSchema), z.record(z.string(), z.unknown())]),
+  /** Request errors' machine-readable category (also sent as the X-Fal-Error-Type header). */
+  error_type: z.string().optional().nullable(),
 });
 
 /** A parsed error body. */

@@ -6,19 +6,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { FalAdapter } from '../../adapters/fal/fal-adapter';
-import { FAL_DEFAULT_BASE_URL } from '../../adapters/fal/fal-api';
+import { FAL_DEFAULT_BASE_URL, FAL_FAILED_RESULT_STATUSES } from '../../adapters/fal/fal-api';
 import { runAdapterConformance } from '../../src/testing/adapter-conformance';
 import type { PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef } from '../../src/adapter-kit/contract';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
 import type { Channel } from '../../src/routing/channels';
 import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
-import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
+import { DEFAULT_UPSTREAM_CLIENT_OPTIONS, HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
 
 const DIR = join(__dirname, '../../fixtures/fal');
 const REQUEST_ID = '8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01';
 const QUEUE = `${FAL_DEFAULT_BASE_URL}/fal-ai/nano-banana/requests/${REQUEST_ID}`;
 const REF: UpstreamTaskRef = { id: REQUEST_ID, statusUrl: `${QUEUE}/status`, responseUrl: QUEUE };
-const RESULT_FOLLOW: UpstreamRequest = { method: 'GET', path: QUEUE, acceptStatuses: [400, 422, 500] };
+const RESULT_FOLLOW: UpstreamRequest = { method: 'GET', path: QUEUE, acceptStatuses: FAL_FAILED_RESULT_STATUSES };
 const REF_A = 'https://images.example.com/in/a.png';
 const REF_B = 'https://images.example.com/in/b.jpg';
 const CONTENT_POLICY =
@@ -138,6 +138,32 @@ runAdapterConformance({
           code: 'generation_failed',
           message: 'fal could not generate the image (HTTP 500): Internal error while generating the image: the model backend returned no candidates.',
         },
+      },
+    },
+    // fal's request errors after COMPLETED (docs "request-errors"): a verdict with fal's error_type and detail.
+    {
+      file: 'result.failed-504-request-timeout.json',
+      httpStatus: 504,
+      expected: { status: 'failed', progress: '100%', result_url: null, error: { code: 'request_timeout', message: 'fal could not generate the image (HTTP 504): Request timed out' } },
+    },
+    {
+      file: 'result.failed-503-runner-scheduling.json',
+      httpStatus: 503,
+      expected: {
+        status: 'failed',
+        progress: '100%',
+        result_url: null,
+        error: { code: 'runner_scheduling_failure', message: 'fal could not generate the image (HTTP 503): No runner could be allocated to handle the request' },
+      },
+    },
+    {
+      file: 'result.failed-499-client-cancelled.json',
+      httpStatus: 499,
+      expected: {
+        status: 'failed',
+        progress: '100%',
+        result_url: null,
+        error: { code: 'client_cancelled', message: 'fal could not generate the image (HTTP 499): The request was cancelled by the client.' },
       },
     },
   ],
@@ -325,6 +351,44 @@ describe('fal adapter over the wire (shared upstream client, nock)', () => {
       kind: 'state',
       state: { status: 'failed', progress: 100, images: [], error: { code: 'content_policy_violation', message: CONTENT_POLICY } },
     });
+    scope.done();
+  });
+
+  it.each([
+    [504, 'result.failed-504-request-timeout.json', 'request_timeout', 'Request timed out'],
+    [503, 'result.failed-503-runner-scheduling.json', 'runner_scheduling_failure', 'No runner could be allocated to handle the request'],
+  ])('a COMPLETED job whose result answers %i with fal\'s error body is a verdict: failed with error_type and detail', async (status, file, code, detail) => {
+    const scope = nock(FAL_DEFAULT_BASE_URL)
+      .post('/fal-ai/nano-banana', { prompt: 'a cat', num_images: 1, output_format: 'png' })
+      .reply(200, fixture('submit.accepted.json'))
+      .get(statusPath)
+      .reply(200, fixture('status.completed.json'))
+      .get(resultPath)
+      .reply(status, fixture(file), { 'X-Fal-Error-Type': code });
+    const outcome = await submitAndPoll({ model: 'NanoBanana', prompt: 'a cat' });
+    expect(outcome).toStrictEqual({ kind: 'state', state: { status: 'failed', progress: 100, images: [], error: { code, message: `fal could not generate the image (HTTP ${status}): ${detail}` } } });
+    scope.done();
+  });
+
+  it.each([
+    [429, 'rate_limited', true],
+    [401, 'auth', false],
+  ])('a result answering %i concerns our key or rate, not the job: an upstream error (%s), no verdict', async (status, kind, retryable) => {
+    const scope = nock(FAL_DEFAULT_BASE_URL)
+      .post('/fal-ai/nano-banana', { prompt: 'a cat', num_images: 1, output_format: 'png' })
+      .reply(200, fixture('submit.accepted.json'))
+      .get(statusPath)
+      .reply(200, fixture('status.completed.json'))
+      .get(resultPath)
+      // The client retries a retryable poll error (429) up to its default 3 attempts; each gets the same answer.
+      .times(status === 429 ? DEFAULT_UPSTREAM_CLIENT_OPTIONS.retry.maxAttempts : 1)
+      .reply(status, { detail: 'Too many requests or bad key' });
+    const thrown = await submitAndPoll({ model: 'NanoBanana', prompt: 'a cat' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(thrown).toMatchObject({ kind, upstreamStatus: status });
+    expect((thrown as UpstreamError).isRetryable).toBe(retryable);
     scope.done();
   });
 });
