@@ -454,7 +454,11 @@ describe('sandbox hub with the hub adapter', () => {
   afterAll(() => hub.close());
 
   const dir = join(__dirname, '../../fixtures/platform');
-  const goldenCases = readdirSync(dir).filter((f) => f.endsWith('.request.json')).sort();
+  // Refusal goldens ({ error } instead of an upstream request) are refused before any upstream: not run here.
+  const goldenCases = readdirSync(dir)
+    .filter((f) => f.endsWith('.request.json'))
+    .filter((f) => (JSON.parse(readFileSync(join(dir, f.replace(/\.request\.json$/, '.upstream.json')), 'utf8')) as { error?: unknown }).error === undefined)
+    .sort();
 
   async function run(body: unknown, headers: Record<string, string> = {}) {
     const intent = normalizePlatformRequest({ body });
