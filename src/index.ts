@@ -5,7 +5,8 @@
 import 'reflect-metadata';
 
 // Composition root and tokens.
-export { createAppContainer, closeAppContainer, createTranslationContainer, appChannels, systemClock, cryptoRandom } from './di/container';
+export { createAppContainer, closeAppContainer, createTranslationContainer, appChannels } from './di/container';
+export { systemClock, cryptoRandom } from './core/system';
 export type { AppContainerOverrides } from './di/container';
 export * from './di/tokens';
 
@@ -51,7 +52,8 @@ export type * from './adapter-kit/contract';
 export type { Channel, ChannelRouter } from './routing/channels';
 
 // Tasks: ports and their default implementations.
-export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, Clock, Random, Logger, Metrics, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
+export type { Clock, Random, Logger, Metrics } from './core/ports';
+export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
 export type { TaskRecord } from './tasks/task-record';
 export { TaskService } from './tasks/task-service';
 export type { TaskServiceOptions } from './tasks/task-service';

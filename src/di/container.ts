@@ -10,7 +10,7 @@ import type { BlobStore } from '../blobs/blob-store';
 import { BlobUrls } from '../blobs/blob-urls';
 import { FileSystemBlobStore } from '../blobs/fs-blob-store';
 import { S3BlobStore } from '../blobs/s3-blob-store';
-import { pooledRandomBytes, pooledRandomFloat } from '../util/pooled-random';
+import { cryptoRandom, systemClock } from '../core/system';
 import { AdapterRegistry } from '../routing/registry';
 import { channelsFromConfig } from '../routing/channel-config';
 import type { Channel, ChannelRouter } from '../routing/channels';
@@ -23,7 +23,8 @@ import { PromMetrics } from '../http/metrics';
 import type { NormalizeOptions } from '../intent/normalize';
 import { LogUsageSink } from '../tasks/log-usage-sink';
 import { MemoryTaskStore } from '../tasks/memory-task-store';
-import type { Clock, Logger, Random, TaskStore } from '../tasks/ports';
+import type { Clock, Logger, Random } from '../core/ports';
+import type { TaskStore } from '../tasks/ports';
 import { RedisTaskStore } from '../tasks/redis-task-store';
 import { UsageSettlement } from '../tasks/settlement';
 import { TaskAdvancer } from '../tasks/task-advancer';
@@ -34,7 +35,7 @@ import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
 import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
 import { createReferenceUrlCheck } from '../security/url-policy';
 import { createResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
-import type { SubmitLimiter } from '../tasks/ports';
+import type { SubmitLimiter } from '../security/ports';
 import { HttpUpstreamClient } from '../upstream/http-upstream-client';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import {
@@ -84,16 +85,6 @@ export interface AppContainerOverrides {
    */
   readonly publicBaseUrl?: () => string | undefined;
 }
-
-/** The Clock port on the system clock. */
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** The Random port on node:crypto. */
-export const cryptoRandom: Random = {
-  bytes: pooledRandomBytes,
-  // 48 random bits give a float in [0, 1) with Math.random's granularity, from a CSPRNG.
-  float: pooledRandomFloat,
-};
 
 /**
  * The channels configured by `config`: the hub channel (`hub` from HUB_BASE_URL, or `sandbox`), then

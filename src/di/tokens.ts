@@ -41,7 +41,7 @@ export const CIRCUIT_BREAKER_OPTIONS = Symbol('CircuitBreakerOptions');
 export const TASK_OPTIONS = Symbol('TaskOptions');
 /** The validated price table (Prices, src/tasks/pricing.ts); optional, DEFAULT_PRICES apply. */
 export const PRICES = Symbol('Prices');
-/** Per-owner submit limits (SubmitLimiter, src/tasks/ports.ts); optional: without one, submits are not limited. */
+/** Per-owner submit limits (SubmitLimiter, src/security/ports.ts); optional: without one, submits are not limited. */
 export const SUBMIT_LIMITER = Symbol('SubmitLimiter');
 /** The BlobStore port (src/blobs/blob-store.ts): where image bytes from upstreams are kept (filesystem or S3). */
 export const BLOB_STORE = Symbol('BlobStore');

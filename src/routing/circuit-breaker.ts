@@ -3,7 +3,7 @@
  * the channel's circuit opens; after `coolDownMs` it is half-open: one trial call is let through (one per
  * cool-down window), and its outcome closes the circuit (success) or opens it again (failure).
  */
-import type { Clock } from '../tasks/ports';
+import type { Clock } from '../core/ports';
 
 /** Breaker settings; each has a default. */
 export interface CircuitBreakerOptions {

@@ -13,7 +13,7 @@ import { inject, injectable } from 'tsyringe';
 import { CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
 import { ConfigError } from '../platform/errors';
-import type { Clock, Logger, Random } from '../tasks/ports';
+import type { Clock, Logger, Random } from '../core/ports';
 import { notServedError, refusal, type Refusal } from '../adapter-kit/capabilities';
 import type { Channel, ChannelRouter } from './channels';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';

@@ -8,7 +8,7 @@
  * with skewed clocks still share one bucket.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Admission, SubmitLimiter } from '../tasks/ports';
+import type { Admission, SubmitLimiter } from './ports';
 import { checkSubmitLimits, OPEN_TASKS_RETRY_AFTER_MS, type SubmitLimits } from './submit-limiter';
 
 /** Options of the Redis limiter. */

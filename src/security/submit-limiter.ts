@@ -7,7 +7,8 @@
  * task deadline plus a margin): tasks only end when someone polls them, so a client that never polls must not
  * hold its slots for ever, and a crash between admit and release must not leak one.
  */
-import type { Admission, Clock, SubmitLimiter } from '../tasks/ports';
+import type { Clock } from '../core/ports';
+import type { Admission, SubmitLimiter } from './ports';
 
 /** Configuration of the submit limits. */
 export interface SubmitLimits {

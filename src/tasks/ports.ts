@@ -7,6 +7,11 @@ import type { SizeTier } from '../platform/gpt-image-2-sizes';
 import type { Quality } from '../platform/catalog';
 import type { TaskStatus } from '../platform/task';
 
+/** Moved to src/core/ports.ts (the bottom floor); re-exported here until the branches in flight have moved. */
+export type { Clock, Logger, LogLevelName, Metrics, Random } from '../core/ports';
+/** Moved to src/security/ports.ts; re-exported here until the branches in flight have moved. */
+export type { Admission, AdmissionRefusal, SubmitLimiter } from '../security/ports';
+
 /** Persistence of task records. */
 export interface TaskStore {
   /** Stores a new record; throws if the id exists. */
@@ -107,34 +112,6 @@ export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<Principal | undefined>;
 }
 
-/** Time source (injected so tests control it). */
-export interface Clock {
-  /** Milliseconds since epoch. */
-  now(): number;
-}
-
-/** Randomness source (injected so tests control it). */
-export interface Random {
-  /** n cryptographically strong random bytes. */
-  bytes(n: number): Buffer;
-  /** A float in [0, 1) (jitter, weighted picks). */
-  float(): number;
-}
-
-/** Minimal structured logger (pino-compatible subset). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  child(bindings: object): Logger;
-  /** Whether a line at `level` would be written (pino has it); callers skip building fields when not. */
-  isLevelEnabled?(level: LogLevelName): boolean;
-}
-
-/** The levels of the Logger port. */
-export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
-
 /** Per-request context passed from the HTTP layer. */
 export interface RequestContext {
   /** Request id, on every log line. */
@@ -163,34 +140,4 @@ export interface TaskApi {
   submit(principal: Principal, raw: import('../platform/submit-request').RawSubmit, ctx: RequestContext, options?: SubmitOptions): Promise<import('../platform/task').PlatformTask>;
   /** The owner's task (polling the upstream on demand); task_not_found for unknown or foreign ids. */
   get(principal: Principal, taskId: string, ctx: RequestContext): Promise<import('../platform/task').PlatformTask>;
-}
-
-/** Why SubmitLimiter.admit refused a submit. */
-export type AdmissionRefusal = 'rate' | 'open_tasks';
-
-/** Answer of SubmitLimiter.admit. */
-export type Admission =
-  /** The submit may go ahead; it now holds an open-task slot. */
-  | { readonly admitted: true }
-  /** Refused: `reason`, the configured `limit`, and when trying again makes sense. */
-  | { readonly admitted: false; readonly reason: AdmissionRefusal; readonly limit: number; readonly retryAfterMs: number };
-
-/** Per-owner abuse limits on submits (rate and open tasks), shared by every instance of a deployment. */
-export interface SubmitLimiter {
-  /** Takes one token from the owner's bucket and an open-task slot for `taskId`: both, or neither. */
-  admit(owner: string, taskId: string): Promise<Admission>;
-  /** Frees the open-task slot of `taskId` (its submit failed, or the task reached a terminal status); idempotent. */
-  release(owner: string, taskId: string): Promise<void>;
-  /** Releases connections. */
-  close(): Promise<void>;
-}
-
-/** Metrics the core records; the HTTP layer provides a prom-client implementation. */
-export interface Metrics {
-  /** One upstream HTTP call finished. outcome: 'ok' or the UpstreamError kind. */
-  upstreamCall(channel: string, operation: 'submit' | 'poll', outcome: string, seconds: number): void;
-  /** A task reached a terminal status. */
-  taskTerminal(model: string, status: 'succeeded' | 'failed'): void;
-  /** Usage was settled for a task. */
-  settlement(model: string, status: 'succeeded' | 'failed', cost: number): void;
 }

@@ -4,14 +4,14 @@
  * classification of answers into UpstreamError with secrets removed (upstream-classify.ts), and the retry
  * policy (upstream-retry.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { inject, injectable } from 'tsyringe';
 import type { Channel } from '../routing/channels';
 import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter-kit/contract';
 import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../di/tokens';
 import { ConfigError, isUpstreamError, ValidationError } from '../platform/errors';
-import type { Clock, Logger, Metrics, Random } from '../tasks/ports';
+import type { Clock, Logger, Metrics, Random } from '../core/ports';
+import { cryptoRandom, silentLogger, systemClock } from '../core/system';
 import { classifyUpstreamAnswer } from './upstream-classify';
 import { realSleep, retryDelay, type Sleeper, type UpstreamRetryPolicy } from './upstream-retry';
 import { UpstreamTransport } from './upstream-transport';
@@ -53,10 +53,6 @@ export const DEFAULT_UPSTREAM_CLIENT_OPTIONS = {
   userAgent: 'image-task-bridge/0.1',
 } as const;
 
-const systemClock: Clock = { now: () => Date.now() };
-const systemRandom: Random = { bytes: (n) => randomBytes(n), float: () => Math.random() };
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
-
 @injectable()
 export class HttpUpstreamClient implements UpstreamClient {
   private readonly transport: UpstreamTransport;
@@ -76,7 +72,7 @@ export class HttpUpstreamClient implements UpstreamClient {
     @inject(UPSTREAM_CLIENT_OPTIONS, { isOptional: true }) options?: UpstreamClientOptions,
   ) {
     this.clock = clock ?? systemClock;
-    this.random = random ?? systemRandom;
+    this.random = random ?? cryptoRandom;
     this.logger = logger ?? silentLogger;
     this.metrics = metrics;
     const o = options ?? {};

@@ -3,7 +3,7 @@
  * its bindings and sets up redaction up front, which cost more per request than the lines themselves
  * (most requests write one line, or none below info); this merges the fields only when a line is written.
  */
-import type { LogLevelName, Logger } from '../tasks/ports';
+import type { LogLevelName, Logger } from '../core/ports';
 
 /** Whether `logger` writes lines at `level` (true when it cannot say). */
 export function levelEnabled(logger: Logger, level: LogLevelName): boolean {

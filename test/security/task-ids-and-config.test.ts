@@ -1,5 +1,6 @@
 import { loadConfig } from '../../src/config/config';
-import { closeAppContainer, createAppContainer, cryptoRandom } from '../../src/di/container';
+import { closeAppContainer, createAppContainer } from '../../src/di/container';
+import { cryptoRandom } from '../../src/core/system';
 import { NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS } from '../../src/di/tokens';
 import type { NormalizeOptions } from '../../src/intent/normalize';
 import { MemorySubmitLimiter } from '../../src/security/submit-limiter';

@@ -9,6 +9,7 @@ import type { ImageAdapter, UpstreamRequest } from '../../src/adapter-kit/contra
 import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../../src/di/tokens';
 import { UpstreamError } from '../../src/platform/errors';
 import type { Logger, Metrics } from '../../src/tasks/ports';
+import { cryptoRandom } from '../../src/core/system';
 import { HttpUpstreamClient, parseRetryAfter, type UpstreamClientOptions } from '../../src/upstream/http-upstream-client';
 
 const KEY = 'sk-hubkey-0123456789abcdefSECRET';
@@ -607,6 +608,22 @@ describe('HttpUpstreamClient: injection and helpers', () => {
     withOptions.register(METRICS, { useValue: { upstreamCall: jest.fn(), taskTerminal: jest.fn(), settlement: jest.fn() } });
     withOptions.register(UPSTREAM_CLIENT_OPTIONS, { useValue: { retry: { maxAttempts: 0 } } });
     expect(() => withOptions.resolve(HttpUpstreamClient)).toThrow('Upstream retry maxAttempts must be at least 1 (got 0).');
+  });
+
+  it('draws its default backoff jitter from the CSPRNG-backed Random (src/core/system.ts), not Math.random', async () => {
+    const csprng = jest.spyOn(cryptoRandom, 'float');
+    const sleeps: number[] = [];
+    const client = new HttpUpstreamClient(undefined, undefined, undefined, undefined, { sleep: async (ms) => void sleeps.push(ms) });
+    try {
+      const scope = nock(BASE).get('/hub/v1/tasks/t-1').reply(503, {}).get('/hub/v1/tasks/t-1').reply(200, {});
+      await expect(client.send(channel, adapter, POLL, 'poll')).resolves.toStrictEqual({ status: 200, body: {} });
+      scope.done();
+      expect(sleeps).toHaveLength(1);
+      expect(csprng).toHaveBeenCalledTimes(1);
+    } finally {
+      csprng.mockRestore();
+      await client.close();
+    }
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {
