@@ -9,7 +9,9 @@ import type { ImageAdapter } from '../adapter-kit/contract';
 import { planSubmit } from '../routing/plan';
 import { AdapterRegistry } from '../routing/registry';
 import { createTranslationContainer } from '../di/container';
+import { DEFAULT_NORMALIZE_OPTIONS, type NormalizeOptions } from '../intent/normalize';
 import { BridgeError, isBridgeError, ValidationError } from '../platform/errors';
+import { createReferenceUrlCheck, DEFAULT_REFERENCE_URL_POLICY } from '../security/url-policy';
 
 /** Streams of one translate run (the CLI passes the process streams; tests pass their own). */
 export interface TranslateIo {
@@ -32,6 +34,12 @@ export interface TranslateOutput {
 }
 
 const USAGE = 'Usage: image-task-bridge translate <request.json|-> [--adapter <id>]';
+
+/**
+ * The server's defaults, the reference-URL policy included (public hosts only, REFERENCE_URL_POLICY's
+ * default), so translate accepts exactly what a server with no overrides accepts.
+ */
+const TRANSLATE_NORMALIZE_OPTIONS: NormalizeOptions = { ...DEFAULT_NORMALIZE_OPTIONS, checkUrl: createReferenceUrlCheck(DEFAULT_REFERENCE_URL_POLICY) };
 
 interface TranslateArgs {
   source: string;
@@ -95,7 +103,7 @@ export async function translate(args: readonly string[], stdin: NodeJS.ReadableS
       }
       candidates = [registry.get(adapterId)];
     }
-    const plan = planSubmit({ body }, registry, undefined, candidates);
+    const plan = planSubmit({ body }, registry, TRANSLATE_NORMALIZE_OPTIONS, candidates);
     const { method, path, body: upstreamBody } = plan.built.request;
     return {
       intent: plan.intent,

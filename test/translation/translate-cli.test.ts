@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { runTranslate } from '../../src/cli/translate';
-import { normalizePlatformRequest } from '../../src/intent/normalize';
+import { loadConfig } from '../../src/config/config';
+import { closeAppContainer, createAppContainer } from '../../src/di/container';
+import { NORMALIZE_OPTIONS } from '../../src/di/tokens';
+import { normalizePlatformRequest, type NormalizeOptions } from '../../src/intent/normalize';
+import { isBridgeError } from '../../src/platform/errors';
 
 const FIXTURES = join(__dirname, '../../fixtures/platform');
 let dir: string;
@@ -185,5 +189,44 @@ describe('translate: refused requests print the envelope and exit 1', () => {
       code: 1,
       output: { error: { code: 'invalid_request', message: expect.stringMatching(/^No adapter "nope"; registered adapters: hub(, [a-z0-9-]+)*\.$/) as unknown, data: null }, status: 400 },
     });
+  });
+});
+
+describe('translate applies the server\'s default reference-URL policy', () => {
+  const LOOPBACK = { model: 'NanoBanana', prompt: 'make it blue', image: 'http://127.0.0.1/a.png' };
+  const EXPECTED = {
+    error: { code: 'invalid_parameter', message: 'image is not allowed: the host 127.0.0.1 is a loopback address; reference images must be on a public host.', param: 'image', data: null },
+    status: 400,
+  };
+
+  test.each([
+    ['loopback', 'http://127.0.0.1/a.png', 'image', 'the host 127.0.0.1 is a loopback address'],
+    ['cloud metadata', 'http://169.254.169.254/latest/meta-data', 'image', 'the host 169.254.169.254 is a link-local address'],
+  ])('a %s reference URL is refused with the exact envelope', async (_label, url, param, mention) => {
+    const { code, output } = await run(['-'], JSON.stringify({ ...LOOPBACK, image: url }));
+    expect(code).toBe(1);
+    expect(output).toMatchObject({ error: { code: 'invalid_parameter', param, data: null }, status: 400 });
+    expect((output as { error: { message: string } }).error.message).toContain(mention);
+  });
+
+  test('the envelope is the one a server with the default configuration answers', async () => {
+    expect(await run(['-'], JSON.stringify(LOOPBACK))).toStrictEqual({ code: 1, output: EXPECTED });
+    const server = createAppContainer(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: 'translate-test-key' }));
+    try {
+      let caught: unknown;
+      try {
+        normalizePlatformRequest({ body: LOOPBACK }, server.resolve<NormalizeOptions>(NORMALIZE_OPTIONS));
+      } catch (err) {
+        caught = err;
+      }
+      expect(isBridgeError(caught) && { error: caught.toEnvelope(), status: caught.httpStatus }).toStrictEqual(EXPECTED);
+    } finally {
+      await closeAppContainer(server);
+    }
+  });
+
+  test('a public reference URL is accepted as before', async () => {
+    const { code } = await run(['-'], JSON.stringify({ ...LOOPBACK, image: 'https://example.com/a.png' }));
+    expect(code).toBe(0);
   });
 });
