@@ -4,6 +4,7 @@
  */
 import { ValidationError } from '../platform/errors';
 import type { Upload } from '../platform/submit-request';
+import { redactUrlQuery, urlTextProblem } from '../util/url-text';
 import type { ImageRef, Warning } from './intent';
 
 /** Image types accepted as references (data URIs and uploads). */
@@ -53,17 +54,23 @@ function parseReferenceString(value: string, param: string, limits: ReferenceLim
   try {
     url = new URL(value);
   } catch {
-    throw new ValidationError('invalid_parameter', `${param} must be an http(s) URL or a data:image/... URI; got "${value.slice(0, 80)}".`, param);
+    throw new ValidationError('invalid_parameter', `${param} must be an http(s) URL or a data:image/... URI; got "${redactUrlQuery(value).slice(0, 80)}".`, param);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ValidationError('invalid_parameter', `${param} must be an http(s) URL or a data:image/... URI; scheme ${url.protocol} is not allowed.`, param);
+  }
+  // Parsers disagree on these (src/util/url-text.ts): what we check must be what the upstream fetches.
+  const ambiguous = urlTextProblem(value);
+  if (ambiguous) {
+    throw new ValidationError('invalid_parameter', `${param} must not contain ${ambiguous}: URL parsers disagree on where such a URL points; percent-encode it.`, param);
   }
   if (url.username || url.password) {
     throw new ValidationError('invalid_parameter', `${param} must not carry credentials in the URL.`, param);
   }
   const refused = limits.checkUrl?.(url);
   if (refused) throw new ValidationError('invalid_parameter', `${param} is not allowed: ${refused}.`, param);
-  return { source: 'url', url: value };
+  // The serialization that was checked is the one sent on: no second parse can read another host from it.
+  return { source: 'url', url: url.href };
 }
 
 /** Recognizes an image by its first bytes; the declared content type of an upload is not trusted. */
@@ -120,5 +127,5 @@ export function collectReferences(
 }
 
 function describe(ref: ImageRef): string {
-  return ref.source === 'url' ? ref.url : ref.filename ? `upload ${ref.filename}` : 'a data URI';
+  return ref.source === 'url' ? redactUrlQuery(ref.url) : ref.filename ? `upload ${ref.filename}` : 'a data URI';
 }

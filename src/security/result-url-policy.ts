@@ -4,6 +4,7 @@
  * result; clients render and fetch those. Only http(s) URLs ever pass; the operator may demand more
  * (RESULT_URL_POLICY, RESULT_URL_ALLOW_HOSTS; docs/reliability.md, "hostile upstreams").
  */
+import { urlTextProblem } from '../util/url-text';
 import { nonPublicHostReason, normalizeAllowedHost } from './url-policy';
 
 /** How result URLs are judged. */
@@ -43,8 +44,8 @@ export function createResultUrlCheck(options: ResultUrlPolicyOptions = DEFAULT_R
     if (typeof text !== 'string' || text.length === 0) return 'it is empty';
     if (text.length > MAX_RESULT_URL_LENGTH) return `it is longer than ${MAX_RESULT_URL_LENGTH} characters`;
     // Parsers disagree on these (a backslash is a slash to WHATWG, not to others): refuse, never guess.
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-    if (/[\u0000-\u0020\u007f\\]/.test(text)) return 'it contains whitespace, a control character or a backslash';
+    const ambiguous = urlTextProblem(text);
+    if (ambiguous) return `it contains ${ambiguous}`;
     let url: URL;
     try {
       url = new URL(text);

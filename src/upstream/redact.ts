@@ -18,6 +18,9 @@ const CREDENTIAL_WORD = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}(?:access|refr
 
 /** Each pattern with its replacement; order matters (specific shapes before the generic "word = value"). */
 const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+  // Query strings of URLs: presigned URLs (X-Amz-Signature, X-Amz-Credential, sig=, token=) carry their
+  // credentials there, and upstreams quote reference URLs back in errors. Bounded repetitions (no ReDoS).
+  [/\b(https?:\/\/[^\s?#"'<>]{1,2048})\?[^\s"'<>]{0,8192}/gi, `$1?${REDACTED}`],
   // Userinfo in URLs: https://user:pass@host
   [/\b([a-z][a-z0-9+.-]{0,19}:\/\/)[^\s/@:]+(?::[^\s/@]*)?@/gi, `$1${REDACTED}@`],
   // Authorization schemes: "Bearer abc", "Key abc" (fal), "Basic abc", "Token abc".

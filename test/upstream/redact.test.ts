@@ -7,7 +7,7 @@ describe('redactSecrets', () => {
     ['Authorization: Bearer abcdef123456', 'Authorization: Bearer [redacted]', []],
     ['"authorization":"Key 1234abcd:ffff0000"', '"authorization":"Key [redacted]"', []],
     ['{"api_key":"zzzzzz","x":1}', '{"api_key":"[redacted]","x":1}', []],
-    ['GET https://u:p@hub.test/x?token=abcd&b=1', 'GET https://[redacted]@hub.test/x?token=[redacted]&b=1', []],
+    ['GET https://u:p@hub.test/x?token=abcd&b=1', 'GET https://[redacted]@hub.test/x?[redacted]', []],
     ['x-api-key: abc123 and client_secret=s3cr3t', 'x-api-key: [redacted] and client_secret=[redacted]', []],
     ['your api key 0123456789abcdef0123 is not valid', 'your api key [redacted] is not valid', []],
     ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.sig-part_x here', 'jwt [redacted] here', []],
