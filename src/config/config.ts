@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../platform/errors';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../security/redis-unavailable';
 import { RESULT_URL_MODES, type ResultUrlMode, type ResultUrlPolicyOptions } from '../security/result-url-policy';
 import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { parsePrices, type Prices } from '../tasks/pricing';
@@ -59,6 +60,8 @@ export interface Limits {
   readonly maxOpenTasksPerOwner: number;
   /** How long an Idempotency-Key is remembered, in ms. */
   readonly idempotencyTtlMs: number;
+  /** Longest wait for one Redis reply before the request fails with 503, in ms. */
+  readonly redisCommandTimeoutMs: number;
 }
 
 /** Where image bytes from upstreams are stored and how they are served (README "Configuration": BLOB_*, S3_*). */
@@ -152,6 +155,7 @@ export const DEFAULT_LIMITS: Limits = {
   rateLimitBurst: 30,
   maxOpenTasksPerOwner: 100,
   idempotencyTtlMs: DEFAULT_TASK_OPTIONS.idempotencyTtlMs,
+  redisCommandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
 };
 
 /** Environment variables that carry limits, with their field. */
@@ -169,6 +173,7 @@ export const LIMIT_VARIABLES: Readonly<Record<string, keyof Limits>> = {
   RATE_LIMIT_BURST: 'rateLimitBurst',
   MAX_OPEN_TASKS_PER_OWNER: 'maxOpenTasksPerOwner',
   IDEMPOTENCY_TTL_MS: 'idempotencyTtlMs',
+  REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
 };
 
 const MIN_KEY_LENGTH = 8;

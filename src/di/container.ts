@@ -157,7 +157,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   value<TaskStore>(TASK_STORE, () => {
     const store: TaskStore =
       config.taskStore === 'redis'
-        ? new RedisTaskStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+        ? new RedisTaskStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
         : new MemoryTaskStore(c.resolve<Clock>(CLOCK));
     closers.push(() => store.close());
     return store;
@@ -173,7 +173,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     };
     const limiter: SubmitLimiter =
       config.taskStore === 'redis'
-        ? new RedisSubmitLimiter(limits, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+        ? new RedisSubmitLimiter(limits, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
         : new MemorySubmitLimiter(c.resolve<Clock>(CLOCK), limits);
     closers.push(() => limiter.close());
     return limiter;

@@ -9,6 +9,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Admission, SubmitLimiter } from './ports';
+import { boundedRedisCall, boundedRedisOptions } from './redis-unavailable';
 import { checkSubmitLimits, OPEN_TASKS_RETRY_AFTER_MS, type SubmitLimits } from './submit-limiter';
 
 /** Options of the Redis limiter. */
@@ -21,12 +22,17 @@ export interface RedisSubmitLimiterOptions {
   readonly redisOptions?: RedisOptions;
   /** Key prefix (default `itb:`). */
   readonly keyPrefix?: string;
+  /** Longest wait for one reply when the limiter connects itself (default 2000 ms; REDIS_COMMAND_TIMEOUT_MS). */
+  readonly commandTimeoutMs?: number;
 }
 
 /**
  * KEYS: bucket, open set. ARGV: tokens per ms, burst, max open, task id, slot ttl ms.
  * Returns {0} admitted, {1, wait_ms} rate, {2} open tasks.
  */
+/** What a failing call names in its 503. */
+const LIMITER = 'submit limiter (Redis)';
+
 const ADMIT_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -64,7 +70,7 @@ export class RedisSubmitLimiter implements SubmitLimiter {
   ) {
     checkSubmitLimits(limits);
     this.ownsClient = options.client === undefined;
-    const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, ...options.redisOptions });
+    const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...boundedRedisOptions(options.commandTimeoutMs), ...options.redisOptions });
     client.defineCommand('itbAdmit', { numberOfKeys: 2, lua: ADMIT_SCRIPT });
     this.redis = client as WithAdmit;
     this.prefix = options.keyPrefix ?? 'itb:';
@@ -72,7 +78,7 @@ export class RedisSubmitLimiter implements SubmitLimiter {
 
   async admit(owner: string, taskId: string): Promise<Admission> {
     const { ratePerMinute, burst, maxOpenTasks, openTaskTtlMs } = this.limits;
-    const [verdict, waitMs] = await this.redis.itbAdmit(
+    const [verdict, waitMs] = await boundedRedisCall(LIMITER, () => this.redis.itbAdmit(
       `${this.prefix}rate:${owner}`,
       `${this.prefix}open:${owner}`,
       String(ratePerMinute / 60_000),
@@ -80,14 +86,14 @@ export class RedisSubmitLimiter implements SubmitLimiter {
       String(maxOpenTasks),
       taskId,
       String(Math.ceil(openTaskTtlMs)),
-    );
+    ));
     if (verdict === 0) return { admitted: true };
     if (verdict === 2) return { admitted: false, reason: 'open_tasks', limit: maxOpenTasks, retryAfterMs: OPEN_TASKS_RETRY_AFTER_MS };
     return { admitted: false, reason: 'rate', limit: ratePerMinute, retryAfterMs: Math.max(1, waitMs ?? 1000) };
   }
 
   async release(owner: string, taskId: string): Promise<void> {
-    await this.redis.zrem(`${this.prefix}open:${owner}`, taskId);
+    await boundedRedisCall(LIMITER, () => this.redis.zrem(`${this.prefix}open:${owner}`, taskId));
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_TASK_TTL_MS } from './memory-task-store';
+import { boundedRedisCall, boundedRedisOptions } from '../security/redis-unavailable';
 import type { IdempotencyEntry, IdempotencyReservation, TaskStore } from './ports';
 import type { TaskRecord } from './task-record';
 
@@ -26,6 +27,8 @@ export interface RedisTaskStoreOptions {
   readonly keyPrefix?: string;
   /** Retention of a record after creation, in ms (default 7 days). */
   readonly ttlMs?: number;
+  /** Longest wait for one reply when the store connects itself (default 2000 ms; REDIS_COMMAND_TIMEOUT_MS). */
+  readonly commandTimeoutMs?: number;
 }
 
 /** Default key prefix. */
@@ -91,6 +94,9 @@ function positiveMs(ms: number): string {
   return String(Math.max(1, Math.ceil(ms)));
 }
 
+/** What a failing call names in its 503. */
+const STORE = 'task store (Redis)';
+
 export class RedisTaskStore implements TaskStore {
   private readonly redis: WithUpdate;
   private readonly ownsClient: boolean;
@@ -99,7 +105,8 @@ export class RedisTaskStore implements TaskStore {
 
   constructor(options: RedisTaskStoreOptions = {}) {
     this.ownsClient = options.client === undefined;
-    const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, ...options.redisOptions });
+    // Bounded: a Redis that stops answering fails the request with a 503 instead of hanging it (redis-unavailable.ts).
+    const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...boundedRedisOptions(options.commandTimeoutMs), ...options.redisOptions });
     client.defineCommand('itbTaskUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     client.defineCommand('itbIdemReserve', { numberOfKeys: 1, lua: IDEM_RESERVE_SCRIPT });
     client.defineCommand('itbIdemComplete', { numberOfKeys: 1, lua: IDEM_COMPLETE_SCRIPT });
@@ -111,42 +118,56 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async create(record: TaskRecord): Promise<void> {
-    const ok = await this.redis.set(this.taskKey(record.id), JSON.stringify(record), 'PX', this.ttlMs, 'NX');
+    const ok = await boundedRedisCall(STORE, () => this.redis.set(this.taskKey(record.id), JSON.stringify(record), 'PX', this.ttlMs, 'NX'));
     if (ok !== 'OK') throw new Error(`Task ${record.id} already exists`);
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
-    const json = await this.redis.get(this.taskKey(id));
-    return json === null ? undefined : (JSON.parse(json) as TaskRecord);
+    return boundedRedisCall(STORE, async () => {
+      const json = await this.redis.get(this.taskKey(id));
+      return json === null ? undefined : (JSON.parse(json) as TaskRecord);
+    });
   }
 
   async update(record: TaskRecord): Promise<void> {
-    await this.redis.itbTaskUpdate(this.taskKey(record.id), JSON.stringify(record), record.status, String(this.ttlMs));
+    return boundedRedisCall(STORE, async () => {
+      await this.redis.itbTaskUpdate(this.taskKey(record.id), JSON.stringify(record), record.status, String(this.ttlMs));
+    });
   }
 
   async tryAcquirePollLease(id: string, intervalMs: number): Promise<boolean> {
-    const px = Math.max(1, Math.ceil(intervalMs));
-    return (await this.redis.set(`${this.prefix}lease:${id}`, '1', 'PX', px, 'NX')) === 'OK';
+    return boundedRedisCall(STORE, async () => {
+      const px = Math.max(1, Math.ceil(intervalMs));
+      return (await this.redis.set(`${this.prefix}lease:${id}`, '1', 'PX', px, 'NX')) === 'OK';
+    });
   }
 
   async claimSettlement(id: string): Promise<boolean> {
-    return (await this.redis.set(`${this.prefix}settled:${id}`, '1', 'PX', this.ttlMs, 'NX')) === 'OK';
+    return boundedRedisCall(STORE, async () => {
+      return (await this.redis.set(`${this.prefix}settled:${id}`, '1', 'PX', this.ttlMs, 'NX')) === 'OK';
+    });
   }
 
   async reserveIdempotencyKey(key: string, entry: IdempotencyEntry, pendingTtlMs: number): Promise<IdempotencyReservation> {
-    const pending: IdempotencyEntry = { ...entry, state: 'pending' };
-    const current = await this.redis.itbIdemReserve(this.idemKey(key), JSON.stringify(pending), positiveMs(pendingTtlMs));
-    if (current === null) return { outcome: 'reserved' };
-    return { outcome: 'exists', entry: JSON.parse(current) as IdempotencyEntry };
+    return boundedRedisCall(STORE, async () => {
+      const pending: IdempotencyEntry = { ...entry, state: 'pending' };
+      const current = await this.redis.itbIdemReserve(this.idemKey(key), JSON.stringify(pending), positiveMs(pendingTtlMs));
+      if (current === null) return { outcome: 'reserved' };
+      return { outcome: 'exists', entry: JSON.parse(current) as IdempotencyEntry };
+    });
   }
 
   async completeIdempotencyKey(key: string, entry: IdempotencyEntry, ttlMs: number): Promise<boolean> {
-    const completed: IdempotencyEntry = { ...entry, state: 'completed' };
-    return (await this.redis.itbIdemComplete(this.idemKey(key), JSON.stringify(completed), entry.taskId, positiveMs(ttlMs))) === 1;
+    return boundedRedisCall(STORE, async () => {
+      const completed: IdempotencyEntry = { ...entry, state: 'completed' };
+      return (await this.redis.itbIdemComplete(this.idemKey(key), JSON.stringify(completed), entry.taskId, positiveMs(ttlMs))) === 1;
+    });
   }
 
   async releaseIdempotencyKey(key: string, taskId: string): Promise<void> {
-    await this.redis.itbIdemRelease(this.idemKey(key), taskId);
+    return boundedRedisCall(STORE, async () => {
+      await this.redis.itbIdemRelease(this.idemKey(key), taskId);
+    });
   }
 
   async ping(): Promise<void> {
