@@ -25,6 +25,8 @@ export interface OpenApiOptions {
   readonly probes?: boolean;
   /** Whether GET /metrics is served (default true). */
   readonly metrics?: boolean;
+  /** Where the probes and metrics are served when an embedder moved them (null: not served); overrides probes/metrics. */
+  readonly paths?: { readonly healthz: string | null; readonly readyz: string | null; readonly metrics: string | null };
 }
 
 /** A JSON value of the document (schemas, operations, ...). */
@@ -204,11 +206,16 @@ function paths(options: OpenApiOptions): Json {
       },
     },
   };
-  if (options.probes !== false) {
-    out['/healthz'] = {
+  const healthz = options.paths ? options.paths.healthz : options.probes !== false ? '/healthz' : null;
+  const readyz = options.paths ? options.paths.readyz : options.probes !== false ? '/readyz' : null;
+  const metrics = options.paths ? options.paths.metrics : options.metrics !== false ? '/metrics' : null;
+  if (healthz !== null) {
+    out[healthz] = {
       get: { operationId: 'health', summary: 'Liveness probe', tags: ['operations'], security: [], responses: { '200': jsonResponse('The process serves.', ref('HealthResponse')) } },
     };
-    out['/readyz'] = {
+  }
+  if (readyz !== null) {
+    out[readyz] = {
       get: {
         operationId: 'ready',
         summary: 'Readiness probe',
@@ -218,8 +225,8 @@ function paths(options: OpenApiOptions): Json {
       },
     };
   }
-  if (options.metrics !== false) {
-    out['/metrics'] = {
+  if (metrics !== null) {
+    out[metrics] = {
       get: {
         operationId: 'metrics',
         summary: 'Prometheus metrics',

@@ -1,13 +1,18 @@
 /**
  * The platform API as an encapsulated fastify plugin: routes, multipart, auth, request ids, security
  * headers, metrics, one log line per request, and the one error handler that writes every error envelope.
+ * It is a citizen of the host it is mounted in (README "Embedding"): URLs carry the mount path, a body the host
+ * already parsed is reused, the host's @fastify/multipart is reused, errors the host's own hooks throw go to
+ * the host's error handler, and the probes and metrics can be moved or turned off.
  */
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
+import { closeAppContainer } from '../di/container';
 import { AUTHENTICATOR, BLOB_STORE, BLOB_URLS, CLOCK, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/tokens';
 import { findModel } from '../platform/catalog';
 import { BridgeError } from '../platform/errors';
@@ -18,10 +23,12 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../security/idempotency';
 import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { levelEnabled, withBindings } from '../util/bound-logger';
 import { registerBlobRoute } from './blob-route';
+import { bridgeRoutes, ownedRoute, type BridgeRouteOptions } from './bridge-routes';
+import { hostParsedBody, mountPathOf } from './host-request';
 import { multipartReadError, toBridgeError } from './http-errors';
 import { depthLimitedJsonParser } from './json-body';
 import { PromMetrics } from './metrics';
-import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
+import { buildOpenApiDocument } from './openapi';
 import { requestIdFrom } from './request-id';
 
 /** Per-request state of the bridge. */
@@ -34,11 +41,10 @@ interface BridgeRequestState {
   errorCode?: string;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Bridge state (request id, principal, ...); set by the bridge plugin's onRequest hook. */
-    bridge: BridgeRequestState;
-  }
+/** Options of the bridge plugin: fastify's register options (`prefix`) and where the operational routes go. */
+export interface BridgePluginOptions extends FastifyPluginOptions, BridgeRouteOptions {
+  /** Close the container's store and clients (closeAppContainer) when the host closes (default false: they are yours). */
+  readonly closeContainer?: boolean;
 }
 
 /** Headers on every response of the bridge: it serves JSON to programs, never documents to browsers. */
@@ -53,24 +59,27 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const TASK_ID = /^task_[A-Za-z0-9_-]{22,64}$/;
 
-/** Routes of the plugin (path -> methods), for 405 answers. */
-const ROUTES: ReadonlyArray<{ pattern: RegExp; methods: string[] }> = [
-  { pattern: /^\/v1\/images\/tasks\/?$/, methods: ['POST'] },
-  { pattern: /^\/v1\/images\/tasks\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
-  { pattern: /^\/v1\/images\/blobs\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
-  { pattern: /^\/(healthz|readyz|metrics)\/?$/, methods: ['GET', 'HEAD'] },
-];
-const OPENAPI_ROUTE = { pattern: /^\/openapi\.json\/?$/, methods: ['GET', 'HEAD'] };
-
-/** Options of the bridge plugin (and of the server and request handler built on it). */
-export interface BridgePluginOptions {
-  /** Serve the OpenAPI 3.1 document at GET /openapi.json (default true; false leaves the path to the host). */
-  readonly openapi?: boolean;
+/** A 4xx the host's own code threw (a hook on the bridge's routes): the host's error handler answers it. */
+function isHostClientError(err: unknown): boolean {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function modelLabel(body: unknown): string {
   const model = typeof body === 'object' && body !== null ? (body as { model?: unknown }).model : undefined;
   return typeof model === 'string' && findModel(model) ? model : 'unknown';
+}
+
+/** busboy limits of the submit route, passed to every parts() call (so they also apply with a host's @fastify/multipart). */
+function multipartLimits(limits: AppConfig['limits']) {
+  return {
+    fileSize: limits.uploadBytes,
+    files: limits.maxReferences,
+    fieldSize: Math.min(limits.bodyBytes, Math.max(limits.maxPromptLength * 4, 64 * 1024) + limits.maxUrlLength * limits.maxReferences),
+    fields: 64,
+    parts: 64 + limits.maxReferences,
+    headerPairs: 200,
+  };
 }
 
 async function readMultipart(request: FastifyRequest, reply: FastifyReply, config: AppConfig): Promise<RawSubmit> {
@@ -101,7 +110,7 @@ async function readMultipartParts(request: FastifyRequest, config: AppConfig): P
   const fields: Array<{ name: string; value: string }> = [];
   const uploads: Upload[] = [];
   let total = 0;
-  for await (const part of request.parts()) {
+  for await (const part of request.parts({ limits: multipartLimits(config.limits) })) {
     if (part.type === 'file') {
       if (part.fieldname !== 'image') {
         part.file.resume();
@@ -146,7 +155,7 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
  * The bridge as a fastify plugin. Register it in any fastify app (with a `prefix` if you like); it is
  * encapsulated, so its error handler, parsers and hooks do not touch the host's other routes.
  */
-export function createBridgePlugin(container: DependencyContainer, options: BridgePluginOptions = {}): FastifyPluginAsync {
+export function createBridgePlugin(container: DependencyContainer, defaults: BridgePluginOptions = {}): FastifyPluginAsync<BridgePluginOptions> {
   const config = container.resolve<AppConfig>(CONFIG);
   const tasks = container.resolve<TaskApi>(TASK_API);
   const authenticator = container.resolve<Authenticator>(AUTHENTICATOR);
@@ -157,34 +166,34 @@ export function createBridgePlugin(container: DependencyContainer, options: Brid
   const blobUrls = container.resolve<BlobUrls>(BLOB_URLS);
   const clock = container.resolve<Clock>(CLOCK);
   const { limits } = config;
-  const serveOpenApi = options.openapi !== false;
-  const routes = serveOpenApi ? [...ROUTES, OPENAPI_ROUTE] : ROUTES;
 
-  return async function bridgePlugin(app: FastifyInstance): Promise<void> {
+  async function bridgePlugin(app: FastifyInstance, registered: BridgePluginOptions): Promise<void> {
+    // Options given at registration (fastify's convention) win over those given to createBridgePlugin.
+    const options: BridgePluginOptions = { ...defaults, ...registered };
+    const routes = bridgeRoutes(options);
+    // Per-request state lives here rather than on a FastifyRequest property declared with `declare module
+    // 'fastify'`: such a declaration would reach every host that imports the package.
+    const states = new WeakMap<FastifyRequest, BridgeRequestState>();
+    const stateOf = (request: FastifyRequest): BridgeRequestState => states.get(request) as BridgeRequestState;
     app.removeContentTypeParser(['text/plain', 'application/json']);
     // fastify's JSON parser behind a nesting check on the raw text (src/http/json-body.ts).
     app.addContentTypeParser('application/json', { parseAs: 'string' }, depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')));
-    await app.register(multipart, {
-      limits: {
-        fileSize: limits.uploadBytes,
-        files: limits.maxReferences,
-        fieldSize: Math.min(limits.bodyBytes, Math.max(limits.maxPromptLength * 4, 64 * 1024) + limits.maxUrlLength * limits.maxReferences),
-        fields: 64,
-        parts: 64 + limits.maxReferences,
-        headerPairs: 200,
-      },
-    });
-    app.decorateRequest('bridge', undefined as unknown as BridgeRequestState);
+    // A host that registered @fastify/multipart itself passes its parser and decorators down to this context;
+    // registering it again would throw FST_ERR_CTP_ALREADY_PRESENT. The bridge's limits go with each parts() call.
+    if (!(app.hasContentTypeParser('multipart/form-data') && app.hasRequestDecorator('parts'))) {
+      await app.register(multipart, { limits: multipartLimits(limits) });
+    }
+    if (options.closeContainer === true) app.addHook('onClose', async () => closeAppContainer(container));
 
     app.addHook('onRequest', async (request, reply) => {
       const requestId = requestIdFrom(request.headers['x-request-id']);
-      request.bridge = { requestId, log: withBindings(logger, { request_id: requestId }), model: '-', upstreamSeconds: 0 };
+      states.set(request, { requestId, log: withBindings(logger, { request_id: requestId }), model: '-', upstreamSeconds: 0 });
       reply.header('x-request-id', requestId);
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     });
 
     app.addHook('onResponse', async (request, reply) => {
-      const state = request.bridge;
+      const state = states.get(request);
       if (!state) return;
       const route = request.routeOptions.url ?? 'unmatched';
       const seconds = reply.elapsedTime / 1000;
@@ -209,9 +218,13 @@ export function createBridgePlugin(container: DependencyContainer, options: Brid
 
     app.setErrorHandler(async (err, request, reply) => {
       const { error, known } = toBridgeError(err, limits);
-      const log = request.bridge?.log ?? logger;
+      // A 4xx the host's own hook threw on a bridge route (a 403 from its access check, say) is the host's
+      // answer, not a bridge failure: throwing it on hands it to the host's error handler, with its status.
+      if (!known && isHostClientError(err)) throw err;
+      const state = states.get(request);
+      const log = state?.log ?? logger;
       if (!known) log.error({ err }, 'unhandled error');
-      if (request.bridge) request.bridge.errorCode = error.code;
+      if (state) state.errorCode = error.code;
       if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
       for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
       return reply.code(error.httpStatus).type('application/json; charset=utf-8').send(error.toEnvelope());
@@ -220,8 +233,9 @@ export function createBridgePlugin(container: DependencyContainer, options: Brid
     app.setNotFoundHandler(async (request, reply) => {
       // Inside a prefixed registration, match the path relative to the prefix.
       const path = (request.url.split('?')[0] ?? '').slice(app.prefix.length) || '/';
-      const known = routes.find((r) => r.pattern.test(path));
-      if (request.bridge) request.bridge.errorCode = known ? 'method_not_allowed' : 'route_not_found';
+      const known = ownedRoute(routes, path);
+      const state = states.get(request);
+      if (state) state.errorCode = known ? 'method_not_allowed' : 'route_not_found';
       if (known) {
         reply.header('allow', known.methods.join(', '));
         const err = new BridgeError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${known.methods.join(' or ')}.`);
@@ -234,12 +248,17 @@ export function createBridgePlugin(container: DependencyContainer, options: Brid
     const authenticate = async (request: FastifyRequest): Promise<void> => {
       const principal = await authenticator.authenticate(request.headers.authorization);
       if (!principal) throw new BridgeError('unauthorized', 'Missing or unknown API key; send the header "Authorization: Bearer <key>".');
-      request.bridge.principal = principal;
-      request.bridge.log = withBindings(logger, { request_id: request.bridge.requestId, owner: principal.owner });
+      const state = stateOf(request);
+      state.principal = principal;
+      state.log = withBindings(logger, { request_id: state.requestId, owner: principal.owner });
     };
 
-    app.post('/v1/images/tasks', { bodyLimit: limits.bodyBytes, onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
-      const state = request.bridge;
+    // A body a host parser in front of the bridge already read (Express's global express.json()) is handed
+    // to the bridge's own parser again, or refused with 415: never waited for (src/http/host-request.ts).
+    const reuseHostBody = async (request: FastifyRequest, _reply: FastifyReply, payload: RequestPayload): Promise<RequestPayload> => hostParsedBody(request.raw) ?? payload;
+
+    app.post('/v1/images/tasks', { bodyLimit: limits.bodyBytes, onRequest: authenticate, preParsing: reuseHostBody }, async (request: FastifyRequest, reply: FastifyReply) => {
+      const state = stateOf(request);
       const raw: RawSubmit = request.isMultipart() ? await readMultipart(request, reply, config) : { body: request.body };
       state.model = modelLabel(raw.body);
       const idempotencyKey = idempotencyKeyOf(request);
@@ -251,12 +270,12 @@ export function createBridgePlugin(container: DependencyContainer, options: Brid
       } finally {
         state.upstreamSeconds = (ctx.upstreamMs ?? 0) / 1000;
       }
-      reply.header('location', `${app.prefix}/v1/images/tasks/${task.task_id}`);
+      reply.header('location', `${mountPathOf(request.raw)}${app.prefix}/v1/images/tasks/${task.task_id}`);
       return reply.code(201).send(task);
     });
 
     app.get<{ Params: { task_id: string } }>('/v1/images/tasks/:task_id', { onRequest: authenticate }, async (request) => {
-      const state = request.bridge;
+      const state = stateOf(request);
       const taskId = request.params.task_id;
       if (!TASK_ID.test(taskId)) throw new BridgeError('task_not_found', `No task ${taskId.slice(0, 80)} exists for this API key.`, 'task_id');
       const principal = state.principal as Principal;
@@ -272,30 +291,34 @@ export function createBridgePlugin(container: DependencyContainer, options: Brid
 
     registerBlobRoute(app, { store: blobStore, urls: blobUrls, now: () => clock.now() });
 
-    app.get('/healthz', async (): Promise<HealthResponse> => ({ status: 'ok' }));
+    if (routes.healthz !== null) app.get(routes.healthz, async (): Promise<HealthResponse> => ({ status: 'ok' }));
 
-    app.get('/readyz', async (request): Promise<ReadyResponse> => {
+    if (routes.readyz !== null) app.get(routes.readyz, async (request): Promise<ReadyResponse> => {
       try {
         await Promise.race([
           store.ping(),
           new Promise((_, reject) => setTimeout(() => reject(new Error('the task store did not answer within 2 s')), 2000).unref()),
         ]);
       } catch (err) {
-        request.bridge.log.warn({ err: { message: (err as Error).message } }, 'not ready');
+        stateOf(request).log.warn({ err: { message: (err as Error).message } }, 'not ready');
         throw new BridgeError('not_ready', 'Not ready: the task store does not answer.');
       }
       return { status: 'ready' };
     });
 
-    app.get('/metrics', async (_request, reply) => {
+    if (routes.metrics !== null) app.get(routes.metrics, async (_request, reply) => {
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);
     });
 
-    if (serveOpenApi) {
-      // Built once per registration: the server URL is the prefix this instance is mounted under.
-      const document = JSON.stringify(buildOpenApiDocument({ basePath: app.prefix }));
-      app.get(OPENAPI_PATH, async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
+    if (routes.openapi !== null) {
+      // Built once per registration: the server URL is the path this instance is mounted under.
+      const document = JSON.stringify(buildOpenApiDocument({ basePath: app.prefix, paths: routes }));
+      app.get(routes.openapi, async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
     }
-  };
+  }
+
+  // fastify-plugin's metadata (name, supported fastify versions) without its skip-override: the bridge stays
+  // encapsulated, so its parsers, error handler and hooks never apply to the host's own routes.
+  return fastifyPlugin(bridgePlugin, { name: 'image-task-bridge', fastify: '5.x', encapsulate: true });
 }

@@ -7,12 +7,14 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import { CONFIG } from '../di/tokens';
-import { BridgeError } from '../platform/errors';
+import { BridgeError, ConfigError } from '../platform/errors';
 import { clientErrorResponse, rawErrorResponse } from './http-errors';
-import { createBridgePlugin, SECURITY_HEADERS, type BridgePluginOptions } from './plugin';
+import { bridgeRoutes, ownedRoute, type BridgeRouteOptions } from './bridge-routes';
+import { setMountPath } from './host-request';
+import { createBridgePlugin, SECURITY_HEADERS } from './plugin';
 
 /** A fastify server serving the platform API from `container` (not listening yet). */
-export function buildServer(container: DependencyContainer, options: BridgePluginOptions = {}): FastifyInstance {
+export function buildServer(container: DependencyContainer, routes: BridgeRouteOptions = {}): FastifyInstance {
   const config = container.resolve<AppConfig>(CONFIG);
   const app = Fastify({
     // The plugin logs one line per request through the Logger port; fastify's own request logs would double them.
@@ -48,14 +50,26 @@ export function buildServer(container: DependencyContainer, options: BridgePlugi
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end(rawErrorResponse(new BridgeError('method_not_allowed', 'CONNECT is not supported; this is not a proxy.')));
   });
-  void app.register(createBridgePlugin(container, options));
+  void app.register(createBridgePlugin(container), routes);
   return app;
+}
+
+/** Options of createRequestHandler. */
+export interface RequestHandlerOptions extends BridgeRouteOptions {
+  /**
+   * The path a node:http host mounted the handler at, when the host strips it from `req.url` itself; it
+   * prefixes the `Location` the bridge answers with. Express's `req.baseUrl` is used when present.
+   */
+  readonly mountPath?: string;
 }
 
 /** A node:http request listener with lifecycle controls. */
 export interface BridgeRequestHandler {
-  /** Serves one request (mount it in node:http, Express `app.use`, Koa `callback`-style hosts). */
-  (req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Serves one request (node:http, Express `app.use`, Connect). With `next` (Express, Connect), a path the
+   * bridge does not serve is passed on to the host's next route instead of answered with 404.
+   */
+  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
   /** Resolves once the handler is ready (it also queues requests until then). */
   ready(): Promise<void>;
   /** Stops the embedded fastify instance (does not close the container's store or clients). */
@@ -66,11 +80,22 @@ export interface BridgeRequestHandler {
  * The platform API as a plain `(req, res)` listener. Mount it at a path in Express (`app.use('/images',
  * handler)`: Express strips the mount path) or use it as a node:http server's listener.
  */
-export function createRequestHandler(container: DependencyContainer, options: BridgePluginOptions = {}): BridgeRequestHandler {
-  const app = buildServer(container, options);
+export function createRequestHandler(container: DependencyContainer, options: RequestHandlerOptions = {}): BridgeRequestHandler {
+  const { mountPath = '', ...routeOptions } = options;
+  if (mountPath !== '' && !/^(\/[^/?#\s]+)+$/.test(mountPath)) {
+    throw new ConfigError(`mountPath must be '' or a path like "/images" without a trailing slash; got ${JSON.stringify(mountPath)}.`);
+  }
+  const routes = bridgeRoutes(routeOptions);
+  const app = buildServer(container, routeOptions);
   const ready: Promise<void> = Promise.resolve(app.ready()).then(() => undefined);
   ready.catch(() => undefined);
-  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+  const handler = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
+    if (typeof next === 'function' && !ownedRoute(routes, (req.url ?? '/').split('?')[0] ?? '/')) {
+      next();
+      return;
+    }
+    const baseUrl = (req as IncomingMessage & { baseUrl?: unknown }).baseUrl;
+    setMountPath(req, typeof baseUrl === 'string' ? baseUrl : mountPath);
     ready.then(
       () => app.routing(req, res),
       () => {
