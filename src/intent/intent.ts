@@ -3,12 +3,13 @@
  * Adapters only ever see this; the platform layer never sees upstream field names.
  */
 import type { Family, OutputFormat, Quality, Resolution, TaskType } from '../platform/catalog';
+import type { WarningCode } from '../platform/warnings';
 import type { SizeTier } from '../platform/gpt-image-2-sizes';
 
 /** Something accepted but changed or ignored; travels to the task's metadata.warnings and the logs. */
 export interface Warning {
-  /** snake_case warning code, e.g. `quality_ignored`. */
-  readonly code: string;
+  /** What happened, one of WARNING_CODES (src/platform/warnings.ts), e.g. `quality_ignored`. */
+  readonly code: WarningCode;
   /** The request field it concerns. */
   readonly param: string;
   /** Human-readable explanation. */

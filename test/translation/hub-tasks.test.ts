@@ -307,7 +307,7 @@ describe('upstream failure text is cleaned before it reaches the platform task',
 
 describe('warnings and adapter metadata reach the platform task', () => {
   test('a snapped gpt-image-2 size shows requested/actual size and the warning', () => {
-    const warning = { code: 'size_adjusted', param: 'size', message: 'The upstream needs edges that are multiples of 16; size 1920x1080 was generated as 1920x1088.' };
+    const warning = { code: 'size_adjusted' as const, param: 'size', message: 'The upstream needs edges that are multiples of 16; size 1920x1080 was generated as 1920x1088.' };
     const record = freshRecord({
       model: 'gpt-image-2',
       family: 'gpt-image-2',
