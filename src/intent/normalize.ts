@@ -5,7 +5,7 @@
 import { DEFAULT_FORMAT, DEFAULT_QUALITY, findModel, MODEL_NAMES, QUALITIES, type CatalogModel, type OutputFormat, type Quality, type TaskType } from '../platform/catalog';
 import { ValidationError } from '../platform/errors';
 import { findGptImage2Size, GPT_IMAGE_2_SIZE_NAMES } from '../platform/gpt-image-2-sizes';
-import { MAX_SEED, SUBMIT_FIELDS, submitRequestSchema, type RawSubmit, type SubmitRequest } from '../platform/submit-request';
+import { LEGACY_REFERENCE_FIELDS, MAX_SEED, SUBMIT_FIELDS, submitRequestSchema, type RawSubmit, type SubmitRequest } from '../platform/submit-request';
 import type { Geometry, ImageIntent, ImageRef, Warning } from './intent';
 import { isBlankPrompt } from './prompt';
 import { matchRatio, reducedRatio } from './ratios';
@@ -32,6 +32,7 @@ const FIELD_EXPECTATIONS: Record<string, string> = {
   task_type: 'one of text2image, image2image',
   image: 'a string: an http(s) URL or a data:image/... URI',
   images: 'an array of strings (http(s) URLs or data:image/... URIs)',
+  input_reference: 'a string: an http(s) URL or a data:image/... URI (a legacy field; use image or images)',
   size: 'a string "WIDTHxHEIGHT"',
   aspect_ratio: 'a string such as "16:9"',
   quality: 'a string: one of low, medium, high',
@@ -195,7 +196,8 @@ export function normalizePlatformRequest(raw: RawSubmit, options: NormalizeOptio
   }
 
   const warnings: Warning[] = [];
-  const collected = collectReferences(req.image, raw.uploads ?? [], req.images, options, warnings);
+  const legacy = LEGACY_REFERENCE_FIELDS.flatMap((field) => (req[field] !== undefined ? [{ field, value: req[field] }] : []));
+  const collected = collectReferences(req.image, raw.uploads ?? [], req.images, options, warnings, legacy);
   const { taskType, references } = resolveTaskType(req, collected, warnings);
   const geometry = model.geometry === 'size' ? sizeGeometry(model, req) : nanoGeometry(model, req, warnings);
   const quality = resolveQuality(model, req);

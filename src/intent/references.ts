@@ -95,9 +95,18 @@ function uploadToRef(upload: Upload, index: number, limits: ReferenceLimits): Im
   return { source: 'upload', url: `data:${mime};base64,${upload.bytes.toString('base64')}`, byteLength: upload.bytes.length, filename: upload.filename };
 }
 
+/** A legacy reference field the client sent (see LEGACY_REFERENCE_FIELDS). */
+export interface LegacyReference {
+  /** The field name, e.g. `input_reference`. */
+  readonly field: string;
+  /** Its value: an http(s) URL or a data URI. */
+  readonly value: string;
+}
+
 /**
- * Merges `image` (string), uploaded `image` files and `images` in that order, validates each and sends each
- * identical reference once, with a warning for every duplicate dropped.
+ * Merges `image` (string), uploaded `image` files, `images` and then the legacy fields, in that order,
+ * validates each and sends each identical reference once, with a warning for every duplicate dropped and
+ * for every legacy field read.
  */
 export function collectReferences(
   image: string | undefined,
@@ -105,11 +114,20 @@ export function collectReferences(
   images: readonly string[] | undefined,
   limits: ReferenceLimits,
   warnings: Warning[],
+  legacy: readonly LegacyReference[] = [],
 ): ImageRef[] {
   const refs: ImageRef[] = [];
   if (image !== undefined) refs.push(parseReferenceString(image, 'image', limits));
   uploads.forEach((u, i) => refs.push(uploadToRef(u, i, limits)));
   images?.forEach((v, i) => refs.push(parseReferenceString(v, `images[${i}]`, limits)));
+  for (const { field, value } of legacy) {
+    refs.push(parseReferenceString(value, field, limits));
+    warnings.push({
+      code: 'legacy_field',
+      param: field,
+      message: `${field} is a legacy reference field; it was read as a reference image after image and images. New requests should send image or images.`,
+    });
+  }
   const seen = new Set<string>();
   const unique: ImageRef[] = [];
   for (const ref of refs) {

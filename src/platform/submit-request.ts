@@ -19,6 +19,8 @@ export const submitRequestSchema = z.strictObject({
   task_type: z.enum(['text2image', 'image2image']).optional().describe('text2image or image2image; inferred from the reference images when absent. An explicit text2image with references ignores them (warning references_ignored).'),
   image: z.string().optional().describe('One reference image: an http(s) URL or a data:image/... URI.'),
   images: z.array(z.string()).optional().describe('Several reference images (http(s) URLs or data:image/... URIs), after image.'),
+  // The one legacy reference field new-api's task requests parse besides image and images (see LEGACY_REFERENCE_FIELDS).
+  input_reference: z.string().optional().describe('Legacy reference image (an http(s) URL or a data:image/... URI), read after image and images with a warning legacy_field; new clients use image or images.'),
   size: z.string().optional().describe('"WIDTHxHEIGHT"; required for gpt-image-2 (one of its sizes); for Nano models converted to an aspect ratio with a warning.'),
   aspect_ratio: z.string().optional().describe('Aspect ratio such as "16:9" (Nano models only).'),
   quality: z.string().optional().describe('low, medium or high (gpt-image-2); ignored with a warning for Nano models.'),
@@ -27,6 +29,16 @@ export const submitRequestSchema = z.strictObject({
   response_format: z.string().optional().describe('Only "url" is supported.'),
   seed: z.number().int().min(0).max(MAX_SEED).optional().describe('Random seed (extension of the platform API); ignored with a warning where the upstream takes none.'),
 });
+
+/**
+ * Legacy reference fields, in the order they are merged after `image` and `images`. The platform document
+ * (3.1) says legacy fields are still parsed and merged in order. Source: QuantumNous/new-api's async task
+ * request, `relay/common/relay_info.go` (`TaskSubmitReq`: `image`, `images`, `input_reference`) and
+ * `relay/common/relay_utils.go` (`isKnownTaskField` lists `input_reference`; `ValidateMultipartDirect` reads
+ * it as the reference image). Its image request (`dto/openai_image.go`, `ImageRequest`) parses no other
+ * reference field (`mask` is an edit mask, not a reference). Every other name stays `unknown_parameter`.
+ */
+export const LEGACY_REFERENCE_FIELDS = ['input_reference'] as const;
 
 /** The JSON submit body after schema validation. */
 export type SubmitRequest = z.infer<typeof submitRequestSchema>;

@@ -8,6 +8,7 @@ export const WARNING_CODES = [
   'size_converted',
   'size_ignored',
   'quality_ignored',
+  'legacy_field',
   'references_ignored',
   'size_adjusted',
   'parameter_ignored',

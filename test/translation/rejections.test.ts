@@ -177,6 +177,18 @@ describe('task_type and references', () => {
     expectRejected(nano({ image: url }), { code: 'invalid_parameter', param: 'image', status: 400, mentions: ['http(s) URL or a data:image/... URI'] });
   });
 
+  test.each(['image_url', 'image_urls', 'reference_images', 'reference_image', 'init_image'])(
+    '%s is not a legacy field new-api parses: still unknown_parameter, and input_reference is offered',
+    (field) => {
+      expectRejected(nano({ [field]: 'https://example.com/a.png' }), { code: 'unknown_parameter', param: field, status: 400, mentions: [field, 'images, input_reference'] });
+    },
+  );
+
+  test('input_reference that is not a string, or not a URL, is refused naming input_reference', () => {
+    expectRejected(nano({ input_reference: ['https://example.com/a.png'] }), { code: 'invalid_parameter', param: 'input_reference', status: 400, mentions: ['input_reference must be a string', 'use image or images'] });
+    expectRejected(nano({ input_reference: 'ftp://example.com/a.png' }), { code: 'invalid_parameter', param: 'input_reference', status: 400, mentions: ['input_reference must be an http(s) URL'] });
+  });
+
   test('a bad URL inside images names its index', () => {
     expectRejected(nano({ images: ['https://example.com/a.png', 'not a url'] }), { code: 'invalid_parameter', param: 'images[1]', status: 400, mentions: ['http(s) URL', 'not a url'] });
   });
