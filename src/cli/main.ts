@@ -1,10 +1,12 @@
 /**
- * The command line: `image-task-bridge serve` (default) and `image-task-bridge translate <file|->`.
+ * The command line: `image-task-bridge serve` (default), `translate <file|->` and `generate` (a client).
  */
 import 'reflect-metadata';
 import { CONFIG_VARIABLES, loadConfig } from '../config/config';
 import { startGateway, type Gateway } from '../http/gateway';
 import { isBridgeError } from '../platform/errors';
+import { runGenerate } from './generate';
+import { CLIENT_ENV } from './generate-options';
 import { runTranslate } from './translate';
 
 /** Output streams and environment of one CLI run (tests pass their own). */
@@ -26,6 +28,10 @@ Usage:
   image-task-bridge [serve]             start the HTTP server (the default command)
   image-task-bridge translate <file|-> [--adapter <id>]
                                         print the intent and upstream request a platform request becomes (no network)
+  image-task-bridge generate --model <name> --prompt <text> --out <dir> [--image <file|url> ...] [--size WxH]
+                            [--aspect-ratio R] [--n N] [--quality Q] [--output-format F] [--base-url URL] [--key KEY]
+                                        a client: submit a task to a running bridge, show progress, save the images
+                                        (${CLIENT_ENV.url}, ${CLIENT_ENV.key}; exit codes and all options: generate --help)
   image-task-bridge --help              this text
 
 serve reads its configuration from the environment (defaults and meanings: README "Configuration"):
@@ -136,7 +142,8 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     return serve(io);
   }
   if (command === 'translate') return runTranslate([...rest], io);
-  line(io.stderr, `image-task-bridge: unknown command "${command}". Commands: serve, translate. See --help.`);
+  if (command === 'generate') return runGenerate(rest, io);
+  line(io.stderr, `image-task-bridge: unknown command "${command}". Commands: serve, translate, generate. See --help.`);
   return 2;
 }
 

@@ -2,7 +2,7 @@
  * The CLI entry (main): configuration errors are one line and exit code 2; --help; serve starts, prints
  * the banner with a working development key, and stops gracefully on SIGTERM.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -52,7 +52,14 @@ it('--help prints the help text; unknown commands exit 2', async () => {
   expect(x.out()).toBe(HELP);
   const y = io({});
   expect(await main(['frobnicate'], y)).toBe(2);
-  expect(y.err()).toBe('image-task-bridge: unknown command "frobnicate". Commands: serve, translate. See --help.\n');
+  expect(y.err()).toBe('image-task-bridge: unknown command "frobnicate". Commands: serve, translate, generate. See --help.\n');
+});
+
+it('the README "Server" section shows the usage block of --help verbatim', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const usage = HELP.slice(HELP.indexOf('Usage:'), HELP.indexOf('\n\n', HELP.indexOf('Usage:')) + 1);
+  expect(usage).toContain('image-task-bridge generate');
+  expect(readme).toContain(`\`\`\`text\n${HELP.slice(0, HELP.indexOf('Usage:'))}${usage}\`\`\``);
 });
 
 it('serve (sandbox): prints URL, development key and curl line; the key works; SIGTERM stops it with code 0', async () => {
