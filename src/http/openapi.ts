@@ -54,8 +54,11 @@ export const SUBMIT_ERRORS: readonly ErrorCode[] = [
   'upstream_timeout',
 ];
 
-/** Errors a query can answer: a failed upstream poll never fails the query (the stored task is answered). */
-export const QUERY_ERRORS: readonly ErrorCode[] = ['invalid_request', 'unauthorized', 'task_not_found', 'internal_error'];
+/**
+ * Errors a query can answer. A failed upstream poll never fails the query (the stored task is answered);
+ * upstream_unavailable is the task store (Redis) not answering.
+ */
+export const QUERY_ERRORS: readonly ErrorCode[] = ['invalid_request', 'unauthorized', 'task_not_found', 'internal_error', 'upstream_unavailable'];
 
 /** Errors the stored-image route can answer. */
 export const BLOB_ERRORS: readonly ErrorCode[] = ['blob_url_invalid', 'blob_url_expired', 'blob_not_found', 'internal_error'];
@@ -107,7 +110,7 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, Json> {
   for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers: Json = { 'X-Request-Id': headerRef('XRequestId') };
     if (group.includes('unauthorized')) headers['WWW-Authenticate'] = headerRef('WWWAuthenticate');
-    if (group.includes('rate_limited')) headers['Retry-After'] = headerRef('RetryAfter');
+    if (group.includes('rate_limited') || group.includes('upstream_unavailable')) headers['Retry-After'] = headerRef('RetryAfter');
     responses[String(status)] = {
       description: group.map((code) => `\`${code}\`: ${ERROR_DESCRIPTIONS[code]}`).join('\n\n'),
       headers,
@@ -292,7 +295,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Json {
         XRequestId: { description: 'The request id (quote it when reporting a problem).', schema: { type: 'string' } },
         Location: { description: 'Path of the new task (GET it to follow the task).', schema: { type: 'string' } },
         WWWAuthenticate: { description: 'Bearer.', schema: { type: 'string', const: 'Bearer' } },
-        RetryAfter: { description: 'Seconds to wait before submitting again.', schema: { type: 'string', pattern: '^\\d+$' } },
+        RetryAfter: { description: 'Seconds to wait before trying again.', schema: { type: 'string', pattern: '^\\d+$' } },
       },
     },
   };

@@ -312,9 +312,18 @@ export function createBridgePlugin(container: DependencyContainer, defaults: Bri
     });
 
     if (routes.openapi !== null) {
-      // Built once per registration: the server URL is the path this instance is mounted under.
-      const document = JSON.stringify(buildOpenApiDocument({ basePath: app.prefix, paths: routes }));
-      app.get(routes.openapi, async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
+      // The server URL is where this instance is mounted: the host's mount path (Express) plus the fastify
+      // prefix. Built once per mount path; a host has a handful, the bound only guards against a pathological one.
+      const documents = new Map<string, string>();
+      app.get(routes.openapi, async (request, reply) => {
+        const basePath = `${mountPathOf(request.raw)}${app.prefix}`;
+        let document = documents.get(basePath);
+        if (document === undefined) {
+          document = JSON.stringify(buildOpenApiDocument({ basePath, paths: routes }));
+          if (documents.size < 16) documents.set(basePath, document);
+        }
+        return reply.type('application/json; charset=utf-8').send(document);
+      });
     }
   }
 

@@ -4,6 +4,9 @@
  * of the real server: every response below, from a real gateway on a loopback socket in front of the
  * sandbox hub, validates against the schema the document declares for its operation and status.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import Fastify from 'fastify';
 import sharp from 'sharp';
 import { z } from 'zod';
@@ -11,6 +14,7 @@ import { loadConfig } from '../../src/config/config';
 import { closeAppContainer, createAppContainer } from '../../src/di/container';
 import { BLOB_ERRORS, buildOpenApiDocument, QUERY_ERRORS, SUBMIT_ERRORS } from '../../src/http/openapi';
 import { createBridgePlugin } from '../../src/http/plugin';
+import { createRequestHandler } from '../../src/http/server';
 import { ERROR_CODES, ERROR_DESCRIPTIONS, ERROR_STATUS } from '../../src/platform/errors';
 import { SUBMIT_FIELDS, submitRequestSchema } from '../../src/platform/submit-request';
 import { OpenApiChecker, validateOpenApiDocuments } from '../support/openapi-check';
@@ -225,6 +229,29 @@ describe('the real server against the document', () => {
 });
 
 describe('mounting', () => {
+  it('in an Express 5 host at /images the served document names /images as its server, and lists moved probes where they are', async () => {
+    const container = createAppContainer(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: KEY }), { processMetrics: false });
+    const bridge = createRequestHandler(container, { healthzPath: '/live', readyzPath: false, metricsPath: false });
+    const app = express();
+    app.use('/images', bridge);
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/images/openapi.json`);
+      expect(res.status).toBe(200);
+      const served = (await res.json()) as Json;
+      expect(served.servers).toStrictEqual([{ url: '/images' }]);
+      expect(Object.keys(served.paths)).toStrictEqual(['/v1/images/tasks', '/v1/images/tasks/{task_id}', '/v1/images/blobs/{key}', '/openapi.json', '/live']);
+      expect(served).toStrictEqual(buildOpenApiDocument({ basePath: '/images', paths: { healthz: '/live', readyz: null, metrics: null } }));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bridge.close();
+      await closeAppContainer(container);
+    }
+  });
+
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: KEY });
 
   it('under a fastify prefix the served document names the prefix as its server; openapi: false leaves the path to the host', async () => {
