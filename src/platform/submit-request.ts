@@ -33,9 +33,9 @@ export const submitRequestSchema = z.strictObject({
 /**
  * Legacy reference fields, in the order they are merged after `image` and `images`. The platform document
  * (3.1) says legacy fields are still parsed and merged in order. Source: QuantumNous/new-api's async task
- * request, `relay/common/relay_info.go` (`TaskSubmitReq`: `image`, `images`, `input_reference`) and
- * `relay/common/relay_utils.go` (`isKnownTaskField` lists `input_reference`; `ValidateMultipartDirect` reads
- * it as the reference image). Its image request (`dto/openai_image.go`, `ImageRequest`) parses no other
+ * request (it has no image request with task_type), `relay/common/relay_info.go` at 4812ced (`TaskSubmitReq`:
+ * `image`, `images`, `input_reference`) and `relay/common/relay_utils.go` at 0d158eb (`isKnownTaskField`
+ * lists `input_reference`; `ValidateMultipartDirect` reads it as the reference image). Its image request (`dto/openai_image.go`, `ImageRequest`) parses no other
  * reference field (`mask` is an edit mask, not a reference). Every other name stays `unknown_parameter`.
  */
 export const LEGACY_REFERENCE_FIELDS = ['input_reference'] as const;
