@@ -1,7 +1,7 @@
 /**
  * Hub and fal side by side from one CONFIG_FILE, over HTTP: a retryable failure of the first channel
  * fails the submit over to the second under the same platform task, whose polls then go to that
- * channel; a validation refusal (4xx) is not failed over.
+ * channel; a validation refusal (4xx) is not failed over; a fal job whose result is an error is a failed task.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,4 +99,34 @@ test('hub-a refuses the request (422): the client gets 400 with the reason and f
   });
   hub.done();
   expect(fal.isDone()).toBe(false);
+});
+
+test('fal-b COMPLETED but its result answers 504 request_timeout: the platform task fails at once with fal\'s error_type and detail', async () => {
+  const hub = nock(HUB).post('/hub/v1/tasks').reply(503, { error: 'overloaded' });
+  const fal = nock(FAL, { reqheaders: { authorization: `Key ${FAL_KEY}` } })
+    .post('/fal-ai/nano-banana', { prompt: 'a slow fox', num_images: 1, output_format: 'png' })
+    .reply(200, onFal(fixture('submit.accepted.json')))
+    .get('/fal-ai/nano-banana/requests/8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01/status')
+    .reply(200, onFal(fixture('status.completed.json')))
+    .get('/fal-ai/nano-banana/requests/8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01')
+    .reply(504, fixture('result.failed-504-request-timeout.json'), { 'X-Fal-Error-Type': 'request_timeout' });
+
+  const submitted = await postJson(`${gateway.url}/v1/images/tasks`, { model: 'NanoBanana', prompt: 'a slow fox' }, auth(KEY_A));
+  expect(submitted.status).toBe(201);
+  const taskId = (submitted.body as { task_id: string }).task_id;
+  const queried = await call(`${gateway.url}/v1/images/tasks/${taskId}`, { headers: auth(KEY_A) });
+  expect(queried.body).toStrictEqual({
+    code: 'success',
+    message: '',
+    data: {
+      task_id: taskId,
+      status: 'failed',
+      progress: '100%',
+      result_url: null,
+      metadata: { task_type: 'text2image', result_count: 0 },
+      error: { code: 'request_timeout', message: 'fal could not generate the image (HTTP 504): Request timed out' },
+    },
+  });
+  hub.done();
+  fal.done();
 });
