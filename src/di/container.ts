@@ -36,7 +36,8 @@ import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limit
 import { createReferenceUrlCheck } from '../security/url-policy';
 import { createResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
 import type { SubmitLimiter } from '../security/ports';
-import { HttpUpstreamClient } from '../upstream/http-upstream-client';
+import { DEFAULT_UPSTREAM_CLIENT_OPTIONS, HttpUpstreamClient, type UpstreamClientOptions } from '../upstream/http-upstream-client';
+import { idempotencyPendingTtlMs } from '../security/idempotency';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import {
   ADAPTERS,
@@ -52,6 +53,7 @@ import {
   NORMALIZE_OPTIONS,
   PRICES,
   RESULT_URL_CHECK,
+  UPSTREAM_CLIENT_OPTIONS,
   RANDOM,
   SUBMIT_LIMITER,
   TASK_API,
@@ -207,11 +209,18 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   if (!has(USAGE_SINK)) c.register(USAGE_SINK, { useClass: LogUsageSink });
   if (!has(AUTHENTICATOR)) c.register(AUTHENTICATOR, { useClass: ApiKeyAuthenticator });
   value(PRICES, () => config.prices);
+  const pendingTtl = (): number => {
+    const upstream: UpstreamClientOptions = has(UPSTREAM_CLIENT_OPTIONS) ? c.resolve<UpstreamClientOptions>(UPSTREAM_CLIENT_OPTIONS) : {};
+    const d = DEFAULT_UPSTREAM_CLIENT_OPTIONS;
+    return idempotencyPendingTtlMs(upstream.submitTimeoutMs ?? d.submitTimeoutMs, upstream.connectTimeoutMs ?? d.connectTimeoutMs, c.resolve<readonly Channel[]>(CHANNELS).length);
+  };
   value<TaskOptions>(TASK_OPTIONS, () => ({
     pollIntervalMs: config.limits.pollIntervalMs,
     deadlineMs: config.limits.taskDeadlineMs,
     queryWaitMs: config.limits.queryWaitMs,
     idempotencyTtlMs: config.limits.idempotencyTtlMs,
+    // A pending key lives as long as a submit can run, not 5 minutes (src/security/idempotency.ts).
+    idempotencyPendingTtlMs: pendingTtl(),
   }));
   // One of each task unit per container: the query path and the engine share the advancer's coalescing map.
   if (!has(UsageSettlement)) c.register(UsageSettlement, { useClass: UsageSettlement }, { lifecycle: Lifecycle.ContainerScoped });

@@ -10,7 +10,7 @@ import type { ImageIntent } from '../intent/intent';
 import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
 import { BridgeError, type UpstreamError } from '../platform/errors';
 import type { RawSubmit } from '../platform/submit-request';
-import { idempotencyStoreKey, requestFingerprint } from '../security/idempotency';
+import { idempotencyStoreKey, intentFingerprint } from '../security/idempotency';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import { withBindings } from '../util/bound-logger';
 import type { Clock, IdempotencyEntry, Logger, Principal, Random, RequestContext, SubmitLimiter, SubmitOptions, TaskStore } from './ports';
@@ -72,7 +72,9 @@ export class TaskSubmitter {
 
     let idempotency: { key: string; entry: IdempotencyEntry } | undefined;
     if (ctx.idempotencyKey !== undefined) {
-      const entry: IdempotencyEntry = { fingerprint: requestFingerprint(raw), taskId: id, state: 'pending' };
+      // The normalized request, not the body text: "seed": null and an absent seed are one request (issue 10).
+      const fingerprint = intentFingerprint(intent, submitOptions.callbackUrl !== undefined ? { callbackUrl: submitOptions.callbackUrl } : {});
+      const entry: IdempotencyEntry = { fingerprint, taskId: id, state: 'pending' };
       const key = idempotencyStoreKey(principal.owner, ctx.idempotencyKey);
       const replay = await this.reserveIdempotencyKey(principal, key, entry, log);
       if (replay) return { kind: 'replayed', record: replay };
@@ -182,6 +184,14 @@ export class TaskSubmitter {
         }
         log.info({ event: 'idempotent_replay', original_task_id: record.id }, 'idempotent replay: answering the existing task');
         return record;
+      }
+      // A pending entry whose task exists: the submit that reserved it stored the task, then died before
+      // completing the key (a crash). Answer that task now instead of making every retry wait and fail.
+      const stored = await this.store.get(held.taskId);
+      if (stored && stored.owner === principal.owner) {
+        await this.completeIdempotencyKey(key, held, log);
+        log.info({ event: 'idempotent_replay', original_task_id: stored.id, pending: true }, 'idempotent replay: the key was still pending but its task exists; answering it');
+        return stored;
       }
       if (attempt >= waits) {
         throw new BridgeError(
