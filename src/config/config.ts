@@ -62,6 +62,8 @@ export interface Limits {
   readonly idempotencyTtlMs: number;
   /** Longest wait for one Redis reply before the request fails with 503, in ms. */
   readonly redisCommandTimeoutMs: number;
+  /** Most TCP connections the standalone server holds open at once (idle keep-alive ones count). */
+  readonly maxConnections: number;
 }
 
 /** Where image bytes from upstreams are stored and how they are served (README "Configuration": BLOB_*, S3_*). */
@@ -156,6 +158,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxOpenTasksPerOwner: 100,
   idempotencyTtlMs: DEFAULT_TASK_OPTIONS.idempotencyTtlMs,
   redisCommandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  maxConnections: 10_000,
 };
 
 /** Environment variables that carry limits, with their field. */
@@ -174,6 +177,7 @@ export const LIMIT_VARIABLES: Readonly<Record<string, keyof Limits>> = {
   MAX_OPEN_TASKS_PER_OWNER: 'maxOpenTasksPerOwner',
   IDEMPOTENCY_TTL_MS: 'idempotencyTtlMs',
   REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
+  MAX_CONNECTIONS: 'maxConnections',
 };
 
 const MIN_KEY_LENGTH = 8;

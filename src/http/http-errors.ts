@@ -3,6 +3,7 @@
  * envelope). Fastify and @fastify/multipart errors get platform codes; unknown errors become a bare
  * internal_error whose details go to the log only.
  */
+import { STATUS_CODES } from 'node:http';
 import { BridgeError, isBridgeError } from '../platform/errors';
 import type { Limits } from '../config/config';
 
@@ -71,11 +72,12 @@ export function multipartReadError(err: unknown): unknown {
 export function rawErrorResponse(error: BridgeError): string {
   const body = JSON.stringify(error.toEnvelope());
   return [
-    `HTTP/1.1 ${error.httpStatus} ${error.httpStatus === 405 ? 'Method Not Allowed' : 'Bad Request'}`,
+    `HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Cache-Control: no-store',
     'X-Content-Type-Options: nosniff',
+    ...Object.entries(error.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
     'Connection: close',
     '',
     body,

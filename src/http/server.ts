@@ -8,6 +8,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { AppConfig } from '../config/config';
 import { CONFIG } from '../di/tokens';
 import { BridgeError, ConfigError } from '../platform/errors';
+import { capConnections } from './connection-cap';
 import { clientErrorResponse, rawErrorResponse } from './http-errors';
 import { bridgeRoutes, ownedRoute, type BridgeRouteOptions } from './bridge-routes';
 import { setMountPath } from './host-request';
@@ -50,6 +51,7 @@ export function buildServer(container: DependencyContainer, routes: BridgeRouteO
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end(rawErrorResponse(new BridgeError('method_not_allowed', 'CONNECT is not supported; this is not a proxy.')));
   });
+  capConnections(app.server, config.limits.maxConnections);
   void app.register(createBridgePlugin(container), routes);
   return app;
 }

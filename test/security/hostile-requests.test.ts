@@ -3,6 +3,7 @@
  * 127.0.0.1:0 in front of a nock'ed hub. Every body stays a few MiB so the file is fast.
  */
 import http from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
 import nock from 'nock';
 import type { Gateway } from '../../src/http/gateway';
 import { MAX_JSON_DEPTH } from '../../src/http/json-body';
@@ -132,5 +133,74 @@ describe('multipart bodies count against BODY_LIMIT_BYTES', () => {
     const r = await postRaw(`${gw.url}/v1/images/tasks`, multipart(boundary, fields, files), { ...auth(KEY_A), ...type }, true);
     expect(r.status).toBe(201);
     scope.done();
+  });
+});
+
+describe('MAX_CONNECTIONS', () => {
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await start(hubConfig({ MAX_CONNECTIONS: '2' }));
+  });
+  afterAll(() => gw.close());
+
+  /** Opens a connection, sends GET /healthz (keep-alive) and resolves with the raw answer; the socket stays open. */
+  function healthOver(socket: Socket): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        const head = text.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? -1);
+        if (head !== -1 && length >= 0 && text.length >= head + 4 + length) {
+          clearTimeout(timer);
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`);
+    });
+  }
+  const open = (): Promise<Socket> => {
+    const { port } = new URL(gw.url);
+    return new Promise((resolve, reject) => {
+      const socket = netConnect(Number(port), '127.0.0.1', () => resolve(socket));
+      socket.on('error', reject);
+    });
+  };
+
+  it('a connection over the cap gets 503 not_ready with Retry-After and is closed; the open ones keep working, and a freed slot is reused', async () => {
+    const first = await open();
+    const second = await open();
+    try {
+      expect(await healthOver(first)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await healthOver(second)).toMatch(/^HTTP\/1\.1 200 /);
+      const third = await open();
+      const refused = await healthOver(third);
+      third.destroy();
+      expect(refused).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+      expect(refused).toMatch(/\r\nretry-after: 1\r\n/i);
+      expect(refused).toMatch(/\r\nConnection: close\r\n/);
+      expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toStrictEqual({
+        code: 'not_ready',
+        message: 'This server already holds its 2 connections (MAX_CONNECTIONS); retry shortly, or reuse a keep-alive connection.',
+        data: null,
+      });
+      // The connections that were open are not disturbed.
+      expect(await healthOver(first)).toMatch(/^HTTP\/1\.1 200 /);
+      first.destroy();
+      // The server frees the slot when it sees the close: retry a few times rather than guess how long that takes.
+      let answer = '';
+      for (let attempt = 0; attempt < 50 && !answer.startsWith('HTTP/1.1 200 '); attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        const fourth = await open();
+        answer = await healthOver(fourth);
+        fourth.destroy();
+      }
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      first.destroy();
+      second.destroy();
+    }
   });
 });
