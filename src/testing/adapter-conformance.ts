@@ -7,10 +7,13 @@
  *
  * What it checks, with no network: identity and capabilities as data; golden mappings (platform request ->
  * exact upstream request); purity and determinism of buildSubmit; that nothing a client sent vanishes (prompt,
- * references, seed, quality are sent or warned about); that every intent the capabilities refuse is rejected
- * by the router and never built; submit/poll fixtures mapped to the exact platform task; malformed bodies
- * rejected as upstream_error; the key only in a header. Retries, timeouts and 429/5xx typing belong to the
- * shared upstream client and are tested there, not per adapter.
+ * references, seed, quality are sent or warned about); that what the capabilities serve, at every declared
+ * limit, builds a request the upstream accepts (`upstreamRejects`, written from the upstream's own rules);
+ * that the given refusals are refused before any build; submit/poll fixtures mapped to the exact platform
+ * task; malformed bodies rejected as upstream_error; the key in an auth header. Retries, timeouts, 429/5xx
+ * typing and keeping the key out of URLs, bodies and errors belong to the shared upstream client and are
+ * tested there, not per adapter. test/testing/adapter-conformance.test.ts shows every check failing on a
+ * deliberately broken adapter.
  */
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
@@ -18,11 +21,10 @@ import { join } from 'node:path';
 import { describe, expect, it, jest } from '@jest/globals';
 import { DEFAULT_NORMALIZE_OPTIONS, type NormalizeOptions } from '../intent/normalize';
 import type { ImageIntent, ImageRef, Warning } from '../intent/intent';
-import { MODEL_CATALOG, type Family, type OutputFormat, type TaskType } from '../platform/catalog';
+import { MODEL_CATALOG, type Family, type TaskType } from '../platform/catalog';
 import { isBridgeError } from '../platform/errors';
 import type { TaskStatus } from '../platform/task';
-import { applyUpstreamState, toPlatformTask, type TaskRecord } from '../tasks/task-record';
-import { whyNotServed } from '../adapter-kit/capabilities';
+import { applyUpstreamState, newTaskRecord, toPlatformTask } from '../tasks/task-record';
 import type { FamilySupport, ImageAdapter, UpstreamRequest, UpstreamTaskRef, UpstreamTaskState } from '../adapter-kit/contract';
 import { planSubmit } from '../routing/plan';
 import { AdapterRegistry } from '../routing/registry';
@@ -91,7 +93,7 @@ export interface WarningCase {
   readonly warning: Pick<Warning, 'code' | 'param'>;
 }
 
-/** A platform request the adapter must refuse (its capabilities say so). */
+/** A platform request the adapter must refuse (its capabilities say so) without building a request. */
 export interface RefusalCase {
   /** Test name. */
   readonly name: string;
@@ -117,8 +119,14 @@ export interface AdapterConformanceOptions {
   readonly malformedFixtures: readonly MalformedFixtureCase[];
   /** Fields accepted but not sent, with their warnings. */
   readonly warningCases?: readonly WarningCase[];
-  /** Platform requests this adapter must refuse, beyond the ones derived from its capabilities. */
+  /** Platform requests this adapter must refuse before building anything (model_unavailable). */
   readonly refusals?: readonly RefusalCase[];
+  /**
+   * What the upstream says to a request: why it would reject it, or undefined when it would accept it. Write it
+   * from the upstream's own rules (its published schema, or a simulator of it such as the sandbox hub), never
+   * from the adapter's capabilities: every intent the capabilities serve, built, must be accepted by it.
+   */
+  readonly upstreamRejects: (request: UpstreamRequest) => string | undefined;
   /** Normalizer limits (default: the defaults of `npm start`). */
   readonly normalizeOptions?: NormalizeOptions;
 }
@@ -126,8 +134,6 @@ export interface AdapterConformanceOptions {
 const SECRET = 'sk-conformance-7f3a9c-SECRET';
 const SEED = 1_234_567;
 const PROMPT = 'conformance prompt: a lighthouse at dusk';
-const ALL_FORMATS: readonly OutputFormat[] = ['png', 'jpeg', 'webp'];
-const ALL_TASK_TYPES: readonly TaskType[] = ['text2image', 'image2image'];
 const ALL_FAMILIES: readonly Family[] = [...new Set(MODEL_CATALOG.map((m) => m.family))];
 
 function readFixture(dir: string, file: string): unknown {
@@ -178,32 +184,27 @@ function servedIntent(family: Family, support: FamilySupport, overrides: IntentO
   return { ...base, ...overrides };
 }
 
-/** Intents the capabilities refuse, derived from the declared data. */
-function refusedIntents(adapter: ImageAdapter): Array<{ why: string; intent: ImageIntent }> {
+/**
+ * Intents the adapter declares it serves, one at each declared limit: the most images, the most references,
+ * every format, every resolution tier, every task type. Built, each must be a request the upstream accepts.
+ */
+function servedAtLimits(adapter: ImageAdapter): Array<{ why: string; intent: ImageIntent }> {
   const out: Array<{ why: string; intent: ImageIntent }> = [];
   for (const family of ALL_FAMILIES) {
     const support = adapter.capabilities[family];
-    if (!support) {
-      out.push({ why: `family ${family} is not declared`, intent: servedIntent(family, { taskTypes: ['text2image'], formats: ['png'], maxImages: 1, maxReferences: 0 }) });
-      continue;
+    if (!support) continue;
+    for (const taskType of support.taskTypes) {
+      const references = taskType === 'image2image' ? refs(support.maxReferences) : [];
+      out.push({ why: `${family} ${taskType}: ${support.maxImages} images (maxImages)`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [], count: support.maxImages }) });
+      if (taskType === 'image2image') out.push({ why: `${family} image2image: ${support.maxReferences} references (maxReferences)`, intent: servedIntent(family, support, { taskType, references }) });
+      for (const format of support.formats) {
+        out.push({ why: `${family} ${taskType}: format ${format}`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [], format }) });
+      }
     }
-    out.push({ why: `${family}: count ${support.maxImages + 1} > maxImages`, intent: servedIntent(family, support, { count: support.maxImages + 1 }) });
-    for (const format of ALL_FORMATS.filter((f) => !support.formats.includes(f))) {
-      out.push({ why: `${family}: format ${format}`, intent: servedIntent(family, support, { format }) });
-    }
-    for (const taskType of ALL_TASK_TYPES.filter((t) => !support.taskTypes.includes(t))) {
-      out.push({ why: `${family}: task type ${taskType}`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [] }) });
-    }
-    if (support.taskTypes.includes('image2image')) {
+    for (const row of MODEL_CATALOG.filter((m) => m.family === family && m.resolution !== undefined && (support.resolutions ?? []).includes(m.resolution))) {
       out.push({
-        why: `${family}: ${support.maxReferences + 1} references > maxReferences`,
-        intent: servedIntent(family, support, { taskType: 'image2image', references: refs(support.maxReferences + 1) }),
-      });
-    }
-    for (const row of MODEL_CATALOG.filter((m) => m.family === family && m.resolution !== undefined && !(support.resolutions ?? []).includes(m.resolution))) {
-      out.push({
-        why: `${row.name}: resolution ${String(row.resolution)} is not declared`,
-        intent: servedIntent(family, support, { platformModel: row.name, geometry: { kind: 'aspect', aspectRatio: '1:1', resolution: row.resolution } }),
+        why: `${row.name}: resolution ${String(row.resolution)}`,
+        intent: servedIntent(family, support, { platformModel: row.name, geometry: { kind: 'aspect', aspectRatio: '1:1', ...(row.resolution ? { resolution: row.resolution } : {}) } }),
       });
     }
   }
@@ -212,28 +213,22 @@ function refusedIntents(adapter: ImageAdapter): Array<{ why: string; intent: Ima
 
 /** The platform task fields a state produces on a fresh queued task. */
 function taskFields(state: UpstreamTaskState, taskType: TaskType): ExpectedTask {
-  const record: TaskRecord = {
+  const intent: ImageIntent = {
+    ...servedIntent('nano-banana', { taskTypes: [taskType], formats: ['png'], maxImages: 1, maxReferences: 1 }),
+    // As if the client asked for what the upstream returned: at most n results are kept (task-record.ts).
+    count: Math.max(1, state.images.length),
+    billing: { model: 'NanoBanana', units: Math.max(1, state.images.length) },
+  };
+  const record = newTaskRecord({
     id: 'task_conformanceAAAAAAAAAAAAAAAAAAAAAA',
     owner: 'conformance',
     channelId: 'conformance',
     adapterId: 'conformance',
     upstreamRef: { id: 'conformance' },
-    model: 'conformance',
-    family: 'nano-banana',
-    taskType,
-    // As if the client asked for what the upstream returned: at most n results are kept (task-record.ts).
-    billing: { model: 'conformance', units: Math.max(1, state.images.length) },
-    status: 'queued',
-    progress: 0,
-    resultUrls: [],
-    error: null,
-    warnings: [],
-    metadata: {},
-    createdAt: 0,
-    updatedAt: 0,
-    lastPolledAt: 0,
-    usageSettled: false,
-  };
+    intent,
+    built: { warnings: [], metadata: {} },
+    now: 0,
+  });
   applyUpstreamState(record, state, 1);
   const task = toPlatformTask(record);
   return {
@@ -257,8 +252,48 @@ function expectUpstreamError(fn: () => unknown): void {
   expect((thrown as { code: string }).code).toBe('upstream_error');
 }
 
-/** Defines the conformance tests of one adapter (call at the top level of a jest test file). */
-export function runAdapterConformance(opts: AdapterConformanceOptions): void {
+/** One conformance check: `kind` names the rule (the same for every fixture or golden it runs on). */
+export interface ConformanceCheck {
+  /** The rule, e.g. `golden` or `poll-fixture`. */
+  readonly kind: ConformanceCheckKind;
+  /** The describe block it is listed under. */
+  readonly group: string;
+  /** The test name. */
+  readonly name: string;
+  /** Throws (a jest assertion error) when the adapter breaks the rule. */
+  readonly run: () => void;
+}
+
+/** Every rule the kit checks. */
+export const CONFORMANCE_CHECK_KINDS = [
+  'kebab-case-id',
+  'declared-capabilities',
+  'goldens-present',
+  'golden',
+  'pure-build',
+  'prompt-and-references-sent',
+  'seed-not-dropped',
+  'quality-not-dropped',
+  'served-limits-accepted-upstream',
+  'refusal',
+  'warning',
+  'submit-fixture',
+  'poll-fixtures-present',
+  'first-poll',
+  'poll-fixture',
+  'malformed-fixtures-present',
+  'malformed-fixture',
+  'malformed-poll-body',
+  'malformed-submit-body',
+  'key-in-auth-header',
+  'describe-error-total',
+] as const;
+
+/** A rule of the kit. */
+export type ConformanceCheckKind = (typeof CONFORMANCE_CHECK_KINDS)[number];
+
+/** The checks of one adapter, as plain functions (runAdapterConformance turns them into jest tests). */
+export function adapterConformanceChecks(opts: AdapterConformanceOptions): ConformanceCheck[] {
   const { adapter, fixturesDir } = opts;
   const normalizeOptions = opts.normalizeOptions ?? DEFAULT_NORMALIZE_OPTIONS;
   const registry = new AdapterRegistry([adapter]);
@@ -266,194 +301,186 @@ export function runAdapterConformance(opts: AdapterConformanceOptions): void {
     const support = adapter.capabilities[family];
     return support ? [{ family, support }] : [];
   });
+  const checks: ConformanceCheck[] = [];
+  const add = (kind: ConformanceCheckKind, group: string, name: string, run: () => void): void => {
+    checks.push({ kind, group, name, run });
+  };
 
-  describe(`adapter conformance: ${adapter.id}`, () => {
-    describe('identity and capabilities', () => {
-      it('has a kebab-case id', () => {
-        expect(adapter.id).toMatch(/^[a-z][a-z0-9-]*$/);
+  let group = 'identity and capabilities';
+  add('kebab-case-id', group, 'has a kebab-case id', () => {
+    expect(adapter.id).toMatch(/^[a-z][a-z0-9-]*$/);
+  });
+  add('declared-capabilities', group, 'declares at least one family, each with task types, formats and positive limits', () => {
+    expect(served.length).toBeGreaterThan(0);
+    for (const { support } of served) {
+      expect(support.taskTypes.length).toBeGreaterThan(0);
+      expect(support.formats.length).toBeGreaterThan(0);
+      expect(Number.isInteger(support.maxImages) && support.maxImages >= 1).toBe(true);
+      expect(Number.isInteger(support.maxReferences) && support.maxReferences >= 0).toBe(true);
+      if (support.taskTypes.includes('image2image')) expect(support.maxReferences).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  group = 'golden mappings (platform request -> exact upstream request)';
+  add('goldens-present', group, 'has at least one golden case', () => {
+    expect(opts.goldens.length).toBeGreaterThan(0);
+  });
+  for (const golden of opts.goldens) {
+    add('golden', group, golden.name, () => {
+      const plan = planSubmit({ body: golden.request }, registry, normalizeOptions, [adapter]);
+      expect(plan.built.request).toStrictEqual(golden.upstream);
+      if (golden.warnings) {
+        expect([...plan.intent.warnings, ...plan.built.warnings].map((w) => ({ code: w.code, param: w.param }))).toStrictEqual(golden.warnings);
+      }
+      if (golden.metadata) expect(plan.built.metadata).toStrictEqual(golden.metadata);
+    });
+  }
+
+  group = 'buildSubmit is pure and loses nothing';
+  for (const { family, support } of served) {
+    for (const taskType of support.taskTypes) {
+      const intent = servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(Math.min(2, support.maxReferences)) : [] });
+      add('pure-build', group, `${family} ${taskType}: same output twice, intent untouched, JSON-safe body`, () => {
+        const frozen = deepFreeze(structuredClone(intent));
+        const first = adapter.buildSubmit(frozen);
+        const second = adapter.buildSubmit(frozen);
+        expect(second).toStrictEqual(first);
+        expect(frozen).toStrictEqual(intent);
+        expect(JSON.parse(JSON.stringify(first.request.body ?? null))).toStrictEqual(first.request.body ?? null);
+        expect(['POST', 'PUT']).toContain(first.request.method);
       });
-
-      it('declares at least one family, each with task types, formats and positive limits', () => {
-        expect(served.length).toBeGreaterThan(0);
-        for (const { support } of served) {
-          expect(support.taskTypes.length).toBeGreaterThan(0);
-          expect(support.formats.length).toBeGreaterThan(0);
-          expect(Number.isInteger(support.maxImages) && support.maxImages >= 1).toBe(true);
-          expect(Number.isInteger(support.maxReferences) && support.maxReferences >= 0).toBe(true);
-          if (support.taskTypes.includes('image2image')) expect(support.maxReferences).toBeGreaterThanOrEqual(1);
-        }
+      add('prompt-and-references-sent', group, `${family} ${taskType}: prompt and every reference are sent`, () => {
+        const { request } = adapter.buildSubmit(intent);
+        expect(deepContains(request.body, PROMPT)).toBe(true);
+        for (const ref of intent.references) expect(deepContains(request.body, ref.url)).toBe(true);
       });
-    });
-
-    describe('golden mappings (platform request -> exact upstream request)', () => {
-      it('has at least one golden case', () => {
-        expect(opts.goldens.length).toBeGreaterThan(0);
+      add('seed-not-dropped', group, `${family} ${taskType}: a seed is sent or warned about, never dropped silently`, () => {
+        const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, seed: SEED }));
+        const sent = deepContains(built.request.body, SEED);
+        const warned = built.warnings.some((w) => w.param === 'seed');
+        expect(sent !== warned).toBe(true);
       });
-      for (const golden of opts.goldens) {
-        it(golden.name, () => {
-          const plan = planSubmit({ body: golden.request }, registry, normalizeOptions, [adapter]);
-          expect(plan.built.request).toStrictEqual(golden.upstream);
-          if (golden.warnings) {
-            expect([...plan.intent.warnings, ...plan.built.warnings].map((w) => ({ code: w.code, param: w.param }))).toStrictEqual(golden.warnings);
-          }
-          if (golden.metadata) expect(plan.built.metadata).toStrictEqual(golden.metadata);
+      if (intent.quality !== undefined) {
+        add('quality-not-dropped', group, `${family} ${taskType}: quality is sent or warned about`, () => {
+          const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, quality: 'low' }));
+          expect(deepContains(built.request.body, 'low') || built.warnings.some((w) => w.param === 'quality')).toBe(true);
         });
       }
+    }
+  }
+
+  group = 'capabilities tell the truth: what the adapter serves, the upstream accepts';
+  for (const { why, intent } of servedAtLimits(adapter)) {
+    add('served-limits-accepted-upstream', group, `the upstream accepts ${why}`, () => {
+      const { request } = adapter.buildSubmit(intent);
+      expect(opts.upstreamRejects(request) ?? 'accepted').toBe('accepted');
     });
-
-    describe('buildSubmit is pure and loses nothing', () => {
-      for (const { family, support } of served) {
-        for (const taskType of support.taskTypes) {
-          const intent = servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(Math.min(2, support.maxReferences)) : [] });
-
-          it(`${family} ${taskType}: same output twice, intent untouched, JSON-safe body`, () => {
-            const frozen = deepFreeze(structuredClone(intent));
-            const first = adapter.buildSubmit(frozen);
-            const second = adapter.buildSubmit(frozen);
-            expect(second).toStrictEqual(first);
-            expect(frozen).toStrictEqual(intent);
-            expect(JSON.parse(JSON.stringify(first.request.body ?? null))).toStrictEqual(first.request.body ?? null);
-            expect(['POST', 'PUT']).toContain(first.request.method);
-          });
-
-          it(`${family} ${taskType}: prompt and every reference are sent`, () => {
-            const { request } = adapter.buildSubmit(intent);
-            expect(deepContains(request.body, PROMPT)).toBe(true);
-            for (const ref of intent.references) expect(deepContains(request.body, ref.url)).toBe(true);
-          });
-
-          it(`${family} ${taskType}: a seed is sent or warned about, never dropped silently`, () => {
-            const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, seed: SEED }));
-            const sent = deepContains(built.request.body, SEED);
-            const warned = built.warnings.some((w) => w.param === 'seed');
-            expect(sent !== warned).toBe(true);
-          });
-
-          if (intent.quality !== undefined) {
-            it(`${family} ${taskType}: quality is sent or warned about`, () => {
-              const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, quality: 'low' }));
-              expect(deepContains(built.request.body, 'low') || built.warnings.some((w) => w.param === 'quality')).toBe(true);
-            });
-          }
-        }
+  }
+  for (const refusal of opts.refusals ?? []) {
+    add('refusal', group, `refuses ${refusal.name} before building a request`, () => {
+      const build = jest.spyOn(adapter, 'buildSubmit');
+      try {
+        expect(() => planSubmit({ body: refusal.request }, registry, normalizeOptions, [adapter])).toThrow(expect.objectContaining({ code: 'model_unavailable' }));
+        expect(build).not.toHaveBeenCalled();
+      } finally {
+        build.mockRestore();
       }
     });
+  }
 
-    describe('capabilities are honoured: refused intents are never built', () => {
-      for (const { why, intent } of refusedIntents(adapter)) {
-        it(`refuses ${why}`, () => {
-          expect(whyNotServed(adapter.capabilities, intent)).toEqual(expect.any(String));
-          const build = jest.spyOn(adapter, 'buildSubmit');
-          try {
-            expect(() => registry.pick(intent)).toThrow(expect.objectContaining({ code: 'model_unavailable' }));
-            expect(build).not.toHaveBeenCalled();
-          } finally {
-            build.mockRestore();
-          }
-        });
+  group = 'unsupported fields produce warnings';
+  for (const c of opts.warningCases ?? []) {
+    add('warning', group, c.name, () => {
+      const plan = planSubmit({ body: c.request }, registry, normalizeOptions, [adapter]);
+      expect(plan.built.warnings).toContainEqual(expect.objectContaining({ code: c.warning.code, param: c.warning.param }));
+      for (const w of plan.built.warnings) expect(w.message.length).toBeGreaterThan(0);
+    });
+  }
+
+  group = 'submit responses';
+  for (const f of opts.submitFixtures) {
+    add('submit-fixture', group, `${f.file} -> upstream handle`, () => {
+      const ref = adapter.parseSubmit({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) });
+      expect(ref).toStrictEqual(f.expected);
+      for (const v of Object.values(ref)) expect(typeof v).toBe('string');
+    });
+  }
+
+  group = 'poll responses -> platform task';
+  add('poll-fixtures-present', group, 'has fixtures for success and failure', () => {
+    const statuses = opts.pollFixtures.flatMap((f) => ('follow' in f.expected ? [] : [f.expected.status]));
+    expect(statuses).toContain('succeeded');
+    expect(statuses).toContain('failed');
+  });
+  add('first-poll', group, 'builds its first poll request from the handle alone', () => {
+    const request = adapter.buildPoll(opts.ref);
+    expect(request.method).toBe('GET');
+    expect(request.path.length).toBeGreaterThan(0);
+  });
+  for (const f of opts.pollFixtures) {
+    add('poll-fixture', group, `${f.file}${f.httpStatus ? ` (HTTP ${f.httpStatus})` : ''} -> ${'follow' in f.expected ? 'follow-up request' : f.expected.status}`, () => {
+      const outcome = adapter.parsePoll({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) }, opts.ref);
+      if ('follow' in f.expected) {
+        expect(outcome).toStrictEqual({ kind: 'follow', request: f.expected.follow });
+        return;
       }
-      for (const refusal of opts.refusals ?? []) {
-        it(`refuses ${refusal.name}`, () => {
-          const build = jest.spyOn(adapter, 'buildSubmit');
-          try {
-            expect(() => planSubmit({ body: refusal.request }, registry, normalizeOptions, [adapter])).toThrow(expect.objectContaining({ code: 'model_unavailable' }));
-            expect(build).not.toHaveBeenCalled();
-          } finally {
-            build.mockRestore();
-          }
-        });
+      if (outcome.kind !== 'state') throw new Error(`expected a state, got a follow-up request to ${outcome.request.path}`);
+      const { state } = outcome;
+      if (state.progress !== undefined) expect(state.progress >= 0 && state.progress <= 100).toBe(true);
+      if (state.status === 'succeeded') expect(state.images.length).toBeGreaterThan(0);
+      if (state.status === 'failed') expect(state.error?.message).toEqual(expect.any(String));
+      expect(taskFields(state, 'text2image')).toStrictEqual(f.expected);
+    });
+  }
+
+  group = 'malformed upstream bodies are upstream_error, never a guess';
+  add('malformed-fixtures-present', group, 'has at least one malformed fixture', () => {
+    expect(opts.malformedFixtures.length).toBeGreaterThan(0);
+  });
+  for (const f of opts.malformedFixtures) {
+    add('malformed-fixture', group, `${f.operation}: ${f.file}`, () => {
+      const response = { status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) };
+      expectUpstreamError(() => (f.operation === 'submit' ? adapter.parseSubmit(response) : adapter.parsePoll(response, opts.ref)));
+    });
+  }
+  for (const body of [null, 'not json', 42, [], {}]) {
+    add('malformed-poll-body', group, `poll body ${JSON.stringify(body)}`, () => {
+      expectUpstreamError(() => adapter.parsePoll({ status: 200, body }, opts.ref));
+    });
+  }
+  add('malformed-submit-body', group, 'submit body {}', () => {
+    expectUpstreamError(() => adapter.parseSubmit({ status: 200, body: {} }));
+  });
+
+  // That the key travels in these headers only (never in a URL, a body or an error) is the shared client's
+  // job, tested where the key is used: test/upstream/http-upstream-client.test.ts.
+  group = 'secrets';
+  add('key-in-auth-header', group, 'authenticates with the key in a header value, never in a header name', () => {
+    const entries = Object.entries(adapter.authHeaders(SECRET));
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.some(([, v]) => v.includes(SECRET) || v.includes(Buffer.from(SECRET).toString('base64')))).toBe(true);
+    for (const [name] of entries) expect(name).not.toContain(SECRET);
+  });
+  const describeError = adapter.describeError?.bind(adapter);
+  if (describeError) {
+    add('describe-error-total', group, 'describeError reads any body without throwing', () => {
+      for (const body of [undefined, null, 'text', 42, [], {}, { detail: [] }, { error: null }]) {
+        const text = describeError(body);
+        expect(text === undefined || typeof text === 'string').toBe(true);
       }
     });
+  }
+  return checks;
+}
 
-    describe('unsupported fields produce warnings', () => {
-      for (const c of opts.warningCases ?? []) {
-        it(c.name, () => {
-          const plan = planSubmit({ body: c.request }, registry, normalizeOptions, [adapter]);
-          expect(plan.built.warnings).toContainEqual(expect.objectContaining({ code: c.warning.code, param: c.warning.param }));
-          for (const w of plan.built.warnings) expect(w.message.length).toBeGreaterThan(0);
-        });
-      }
-    });
-
-    describe('submit responses', () => {
-      for (const f of opts.submitFixtures) {
-        it(`${f.file} -> upstream handle`, () => {
-          const ref = adapter.parseSubmit({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) });
-          expect(ref).toStrictEqual(f.expected);
-          for (const v of Object.values(ref)) expect(typeof v).toBe('string');
-        });
-      }
-    });
-
-    describe('poll responses -> platform task', () => {
-      it('has fixtures for success and failure', () => {
-        const statuses = opts.pollFixtures.flatMap((f) => ('follow' in f.expected ? [] : [f.expected.status]));
-        expect(statuses).toContain('succeeded');
-        expect(statuses).toContain('failed');
+/** Defines the conformance tests of one adapter (call at the top level of a jest test file). */
+export function runAdapterConformance(opts: AdapterConformanceOptions): void {
+  const checks = adapterConformanceChecks(opts);
+  describe(`adapter conformance: ${opts.adapter.id}`, () => {
+    for (const groupName of [...new Set(checks.map((c) => c.group))]) {
+      describe(groupName, () => {
+        for (const check of checks.filter((c) => c.group === groupName)) it(check.name, check.run);
       });
-      it('builds its first poll request from the handle alone', () => {
-        const request = adapter.buildPoll(opts.ref);
-        expect(request.method).toBe('GET');
-        expect(request.path.length).toBeGreaterThan(0);
-      });
-      for (const f of opts.pollFixtures) {
-        it(`${f.file}${f.httpStatus ? ` (HTTP ${f.httpStatus})` : ''} -> ${'follow' in f.expected ? 'follow-up request' : f.expected.status}`, () => {
-          const outcome = adapter.parsePoll({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) }, opts.ref);
-          if ('follow' in f.expected) {
-            expect(outcome).toStrictEqual({ kind: 'follow', request: f.expected.follow });
-            return;
-          }
-          if (outcome.kind !== 'state') throw new Error(`expected a state, got a follow-up request to ${outcome.request.path}`);
-          const { state } = outcome;
-          if (state.progress !== undefined) expect(state.progress >= 0 && state.progress <= 100).toBe(true);
-          if (state.status === 'succeeded') expect(state.images.length).toBeGreaterThan(0);
-          if (state.status === 'failed') expect(state.error?.message).toEqual(expect.any(String));
-          expect(taskFields(state, 'text2image')).toStrictEqual(f.expected);
-        });
-      }
-    });
-
-    describe('malformed upstream bodies are upstream_error, never a guess', () => {
-      it('has at least one malformed fixture', () => {
-        expect(opts.malformedFixtures.length).toBeGreaterThan(0);
-      });
-      for (const f of opts.malformedFixtures) {
-        it(`${f.operation}: ${f.file}`, () => {
-          const response = { status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) };
-          expectUpstreamError(() => (f.operation === 'submit' ? adapter.parseSubmit(response) : adapter.parsePoll(response, opts.ref)));
-        });
-      }
-      for (const body of [null, 'not json', 42, [], {}]) {
-        it(`poll body ${JSON.stringify(body)}`, () => {
-          expectUpstreamError(() => adapter.parsePoll({ status: 200, body }, opts.ref));
-        });
-      }
-      it('submit body {}', () => {
-        expectUpstreamError(() => adapter.parseSubmit({ status: 200, body: {} }));
-      });
-    });
-
-    describe('secrets', () => {
-      it('puts the key in a header value only', () => {
-        const headers = adapter.authHeaders(SECRET);
-        const entries = Object.entries(headers);
-        expect(entries.length).toBeGreaterThan(0);
-        expect(entries.some(([, v]) => v.includes(SECRET))).toBe(true);
-        for (const [name] of entries) expect(name).not.toContain(SECRET);
-        const first = served[0];
-        if (first) expect(JSON.stringify(adapter.buildSubmit(servedIntent(first.family, first.support)))).not.toContain(SECRET);
-        expect(JSON.stringify(adapter.buildPoll(opts.ref))).not.toContain(SECRET);
-      });
-
-      const describeError = adapter.describeError?.bind(adapter);
-      if (describeError) {
-        it('describeError reads any body without throwing', () => {
-          for (const body of [undefined, null, 'text', 42, [], {}, { detail: [] }, { error: null }]) {
-            const text = describeError(body);
-            expect(text === undefined || typeof text === 'string').toBe(true);
-          }
-        });
-      }
-    });
+    }
   });
 }

@@ -2,9 +2,11 @@
  * The testing entry point, `image-task-bridge/testing`: shared jest suites for implementations of the bridge's
  * contracts. It imports `@jest/globals`, so only test code loads it; the main entry (`src/index.ts`) never does.
  */
-export { runAdapterConformance } from './adapter-conformance';
+export { adapterConformanceChecks, CONFORMANCE_CHECK_KINDS, runAdapterConformance } from './adapter-conformance';
 export type {
   AdapterConformanceOptions,
+  ConformanceCheck,
+  ConformanceCheckKind,
   ExpectedTask,
   FixtureCase,
   GoldenCase,

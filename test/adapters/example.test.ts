@@ -5,8 +5,28 @@
 import { join } from 'node:path';
 import { ExampleAdapter } from '../../adapters/example/example-adapter';
 import { runAdapterConformance } from '../../src/testing/adapter-conformance';
+import type { UpstreamRequest } from '../../src/adapter-kit/contract';
 
 const DIR = join(__dirname, '../../fixtures/example');
+
+/**
+ * pixelforge's published rules for POST /v2/jobs (adapters/example/example-api.ts), written out here apart from
+ * the adapter's capabilities: engines nb-flash (count 1-2) and gi2-low/medium/high (count 1-4), format png or
+ * jpeg, width and height 256-2048, no refs.
+ */
+function pixelforgeRejects(request: UpstreamRequest): string | undefined {
+  const body = request.body as Record<string, unknown> | undefined;
+  if (request.method !== 'POST' || request.path !== '/v2/jobs' || body === undefined) return 'not POST /v2/jobs with a body';
+  const maxCount: Record<string, number> = { 'nb-flash': 2, 'gi2-low': 4, 'gi2-medium': 4, 'gi2-high': 4 };
+  const max = maxCount[String(body.engine)];
+  if (max === undefined) return `unknown engine ${String(body.engine)}`;
+  if (!Number.isInteger(body.count) || (body.count as number) < 1 || (body.count as number) > max) return `count must be 1-${max}`;
+  if (body.format !== 'png' && body.format !== 'jpeg') return 'format must be png or jpeg';
+  for (const edge of [body.width, body.height]) if (!Number.isInteger(edge) || (edge as number) < 256 || (edge as number) > 2048) return 'width and height must be 256-2048';
+  if (body.refs !== undefined) return 'refs are not accepted';
+  if (typeof body.text !== 'string' || body.text === '') return 'text is required';
+  return undefined;
+}
 const FILES = 'https://files.pixelforge.example/job_01HZX3K9Q7';
 
 runAdapterConformance({
@@ -68,6 +88,7 @@ runAdapterConformance({
     { name: 'NanoBanana with n = 3 (pixelforge makes at most 2)', request: { model: 'NanoBanana', prompt: 'a fox', n: 3 } },
     { name: 'NanoBanana2-1K (family not served)', request: { model: 'NanoBanana2-1K', prompt: 'a fox' } },
   ],
+  upstreamRejects: pixelforgeRejects,
 });
 
 describe('example adapter specifics', () => {

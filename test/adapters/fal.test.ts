@@ -15,6 +15,30 @@ import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
 import { DEFAULT_UPSTREAM_CLIENT_OPTIONS, HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
 
 const DIR = join(__dirname, '../../fixtures/fal');
+
+/**
+ * What fal's endpoint pages state (the sources cited in adapters/fal/fal-models.ts), written out apart from the
+ * adapter's capabilities: the endpoints, num_images 1-4 on the Nano pages, the output formats, the resolution
+ * tiers of nano-banana-2 (0.5K-4K) and nano-banana-pro (1K-4K), a prompt of at least 3 characters on Nano, and
+ * image_urls on /edit. What no page states (gpt-image-2 num_images, reference counts) is not checked here.
+ */
+function falRejects(request: UpstreamRequest): string | undefined {
+  const endpoints = ['fal-ai/nano-banana', 'fal-ai/nano-banana-2', 'fal-ai/nano-banana-pro', 'openai/gpt-image-2'];
+  const endpoint = request.path.replace(/^\//, '');
+  const base = endpoint.replace(/\/edit$/, '');
+  if (request.method !== 'POST' || !endpoints.includes(base)) return `${request.method} ${request.path} is not a fal endpoint`;
+  const input = request.body as Record<string, unknown>;
+  const nano = base.startsWith('fal-ai/');
+  if (typeof input.prompt !== 'string' || (nano && [...input.prompt].length < 3)) return 'prompt: at least 3 characters';
+  const n = input.num_images ?? 1;
+  if (!Number.isInteger(n) || (n as number) < 1 || (nano && (n as number) > 4)) return 'num_images: 1 to 4';
+  if (input.output_format !== undefined && !['png', 'jpeg', 'webp'].includes(String(input.output_format))) return 'output_format: png, jpeg or webp';
+  const tiers: Record<string, string[]> = { 'fal-ai/nano-banana-2': ['0.5K', '1K', '2K', '4K'], 'fal-ai/nano-banana-pro': ['1K', '2K', '4K'] };
+  if (input.resolution !== undefined && !(tiers[base] ?? []).includes(String(input.resolution))) return `resolution ${String(input.resolution)} is not a tier of ${base}`;
+  const edit = endpoint.endsWith('/edit');
+  if (edit !== Array.isArray(input.image_urls) || (edit && (input.image_urls as unknown[]).length === 0)) return 'image_urls: required on /edit only';
+  return undefined;
+}
 const REQUEST_ID = '8f3c2a71-5b9e-4d0a-9c1e-2f6b7a8d9e01';
 const QUEUE = `${FAL_DEFAULT_BASE_URL}/fal-ai/nano-banana/requests/${REQUEST_ID}`;
 const REF: UpstreamTaskRef = { id: REQUEST_ID, statusUrl: `${QUEUE}/status`, responseUrl: QUEUE };
@@ -183,6 +207,7 @@ runAdapterConformance({
     { name: 'NanoBananaPro-8K (fal has no 8K tier)', request: { model: 'NanoBananaPro-8K', prompt: 'a cat' } },
     { name: 'gpt-image-2 with n = 5 (more than fal returns per call)', request: { model: 'gpt-image-2', prompt: 'a cat', size: '1024x1024', n: 5 } },
   ],
+  upstreamRejects: falRejects,
 });
 
 describe('fal adapter specifics', () => {

@@ -554,6 +554,31 @@ describe('HttpUpstreamClient: real sockets on loopback', () => {
 });
 
 describe('HttpUpstreamClient: secrets', () => {
+  it("sends the channel key in the adapter's auth header only: never in the URL, the body or another header", async () => {
+    const seen: Array<{ path: string; body: string; headers: Record<string, string | string[]> }> = [];
+    const scope = nock(BASE)
+      .post('/hub/v1/tasks')
+      .reply(function (path, body) {
+        seen.push({ path, body: JSON.stringify(body), headers: { ...this.req.headers } });
+        return [200, { task_id: 't-1' }];
+      })
+      .get('/hub/v1/tasks/t-1')
+      .reply(function (path) {
+        seen.push({ path, body: '', headers: { ...this.req.headers } });
+        return [200, { ready: false }];
+      });
+    await h.client.send(channel, adapter, SUBMIT, 'submit');
+    await h.client.send(channel, adapter, POLL, 'poll');
+    scope.done();
+    expect(seen).toHaveLength(2);
+    for (const req of seen) {
+      expect(req.path).not.toContain(KEY);
+      expect(req.body).not.toContain(KEY);
+      const carrying = Object.entries(req.headers).filter(([, v]) => String(v).includes(KEY));
+      expect(carrying).toStrictEqual([['authorization', `Bearer ${KEY}`]]);
+    }
+  });
+
   it('never puts the channel key or credentials into an error message or a log line', async () => {
     const echo = `Authorization: Bearer ${KEY}; api_key=${KEY}; token abcdefABCDEF0123456789`;
     const scope = nock(BASE)
