@@ -3,11 +3,10 @@
  */
 import 'reflect-metadata';
 import { CONFIG_VARIABLES, loadConfig } from '../config/config';
-import { startGateway, type Gateway } from '../http/gateway';
+import type { Gateway } from '../http/gateway';
 import { isBridgeError } from '../platform/errors';
 import { runGenerate } from './generate';
 import { CLIENT_ENV } from './generate-options';
-import { runTranslate } from './translate';
 
 /** Output streams and environment of one CLI run (tests pass their own). */
 export interface CliIo {
@@ -88,6 +87,8 @@ export function startBanner(gateway: Gateway): string {
 async function serve(io: CliIo): Promise<number> {
   let gateway: Gateway;
   try {
+    // Loaded on use: `generate` (a client) starts without loading the server, the adapters or the sandbox.
+    const { startGateway } = await import('../http/gateway');
     gateway = await startGateway(loadConfig(io.env));
   } catch (err) {
     if (isBridgeError(err) && err.name === 'ConfigError') {
@@ -141,7 +142,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     }
     return serve(io);
   }
-  if (command === 'translate') return runTranslate([...rest], io);
+  if (command === 'translate') return (await import('./translate')).runTranslate([...rest], io);
   if (command === 'generate') return runGenerate(rest, io);
   line(io.stderr, `image-task-bridge: unknown command "${command}". Commands: serve, translate, generate. See --help.`);
   return 2;
