@@ -51,14 +51,15 @@ export const SUBMIT_ERRORS: readonly ErrorCode[] = [
   'internal_error',
   'upstream_error',
   'upstream_unavailable',
+  'not_ready',
   'upstream_timeout',
 ];
 
 /**
  * Errors a query can answer. A failed upstream poll never fails the query (the stored task is answered);
- * upstream_unavailable is the task store (Redis) not answering.
+ * upstream_unavailable is the task store (Redis) not answering; not_ready a standalone server at MAX_CONNECTIONS.
  */
-export const QUERY_ERRORS: readonly ErrorCode[] = ['invalid_request', 'unauthorized', 'task_not_found', 'internal_error', 'upstream_unavailable'];
+export const QUERY_ERRORS: readonly ErrorCode[] = ['invalid_request', 'unauthorized', 'task_not_found', 'internal_error', 'upstream_unavailable', 'not_ready'];
 
 /** Errors the stored-image route can answer. */
 export const BLOB_ERRORS: readonly ErrorCode[] = ['blob_url_invalid', 'blob_url_expired', 'blob_not_found', 'internal_error'];
@@ -110,7 +111,7 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, Json> {
   for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers: Json = { 'X-Request-Id': headerRef('XRequestId') };
     if (group.includes('unauthorized')) headers['WWW-Authenticate'] = headerRef('WWWAuthenticate');
-    if (group.includes('rate_limited') || group.includes('upstream_unavailable')) headers['Retry-After'] = headerRef('RetryAfter');
+    if (group.some((code) => code === 'rate_limited' || code === 'upstream_unavailable' || code === 'not_ready')) headers['Retry-After'] = headerRef('RetryAfter');
     responses[String(status)] = {
       description: group.map((code) => `\`${code}\`: ${ERROR_DESCRIPTIONS[code]}`).join('\n\n'),
       headers,

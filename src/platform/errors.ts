@@ -66,7 +66,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   internal_error: 'A bug or bad configuration; the details are in the server log under the X-Request-Id, never in the response.',
   upstream_error: 'The upstream answered something unusable: an HTTP 5xx, refused channel credentials, a 404, a redirect, an unreadable or oversized body.',
   upstream_unavailable: 'The upstream cannot be reached or is rate limiting the bridge (connection refused, network error, HTTP 429), or the task store (Redis) does not answer (then with Retry-After); retry later.',
-  not_ready: 'Readiness probe only: the task store does not answer.',
+  not_ready: 'The readiness probe\'s task store does not answer, or the standalone server is at MAX_CONNECTIONS (any route, with Retry-After; the connection is closed).',
   upstream_timeout: 'The upstream did not answer within the configured timeout.',
 };
 
