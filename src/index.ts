@@ -16,7 +16,8 @@ export type { BlobConfig, AppConfig, GatewayKey, Limits, LogLevel, LoadConfigOpt
 
 // HTTP: standalone server, fastify plugin, node:http/Express handler.
 export { buildServer, createRequestHandler } from './http/server';
-export type { BridgeRequestHandler } from './http/server';
+export type { BridgeRequestHandler, RequestHandlerOptions } from './http/server';
+export type { BridgeRouteOptions } from './http/bridge-routes';
 export { createBridgePlugin, SECURITY_HEADERS } from './http/plugin';
 export type { BridgePluginOptions } from './http/plugin';
 export { buildOpenApiDocument, OPENAPI_PATH } from './http/openapi';
@@ -53,7 +54,7 @@ export type { Channel, ChannelRouter } from './routing/channels';
 
 // Tasks: ports and their default implementations.
 export type { Clock, Random, Logger, Metrics } from './core/ports';
-export type { TaskStore, UsageSink, UsageEvent, Authenticator, Principal, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
+export type { TaskStore, IdempotencyEntry, IdempotencyReservation, UsageSink, UsageEvent, Authenticator, Principal, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
 export type { TaskRecord } from './tasks/task-record';
 export { TaskService } from './tasks/task-service';
 export type { TaskServiceOptions } from './tasks/task-service';

@@ -229,7 +229,15 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   value(TASK_API, () => c.resolve(TaskService));
   // Channel problems are configuration errors: surface them now, as the ConfigError itself (tsyringe
   // would wrap it in a "Cannot inject" error if it first happened inside a constructor injection).
-  c.resolve(CHANNELS);
+  const channels = c.resolve<readonly Channel[]>(CHANNELS);
+  // An embedded bridge with no upstream refuses every submit; say so once, loudly, when it is built. A warning,
+  // not a refusal: a host whose image feature is not configured yet still boots (docs/embedding.md).
+  if (channels.length === 0) {
+    c.resolve<Logger>(LOGGER).warn(
+      { event: 'no_upstream_channels' },
+      'NO UPSTREAM CONFIGURED: every image submit will be refused with model_unavailable. Set HUB_BASE_URL and HUB_API_KEY or CONFIG_FILE channels, or run the sandbox hub in-process with startSandboxHub() (docs/embedding.md, "No upstream configured")',
+    );
+  }
   return c;
 }
 

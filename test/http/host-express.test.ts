@@ -1,13 +1,18 @@
 /**
  * The bridge in a real Express 5 host on a real socket, mounted the way backend teams mount it
  * (README "Embedding"): the mount path in Location, the host's later routes reachable, a global
- * express.json() in front (the body is reused, never waited for), and probes/metrics moved or off.
+ * express.json() in front (the body is reused, never waited for), probes/metrics moved or off, the warning
+ * when no upstream is configured, and the sandbox hub run embedded as docs/embedding.md shows.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import nock from 'nock';
+import { loadConfig } from '../../src/config/config';
 import { closeAppContainer, createAppContainer } from '../../src/di/container';
+import { LOGGER } from '../../src/di/tokens';
+import { startSandboxHub } from '../../src/sandbox';
+import { CapturingLogger } from '../support/capturing-logger';
 import { createRequestHandler, type BridgeRequestHandler, type RequestHandlerOptions } from '../../src/http/server';
 import type { DependencyContainer } from 'tsyringe';
 import { auth, call, HUB, hubConfig, KEY_A, postJson } from './gateway-support';
@@ -152,4 +157,54 @@ it('a probe path that clashes with the API or is not a path is a configuration e
   expect(() => createRequestHandler(container, { metricsPath: '/v1/images/metrics' })).toThrow('metricsPath "/v1/images/metrics" overlaps the platform API (/v1/images/, /openapi.json); choose another path.');
   expect(() => createRequestHandler(container, { healthzPath: 'healthz' })).toThrow(/^healthzPath must be a path like "\/healthz"/);
   expect(() => createRequestHandler(container, { healthzPath: '/probe', readyzPath: '/probe' })).toThrow('healthzPath, readyzPath and metricsPath must differ; got /probe, /probe, /metrics.');
+});
+
+it('a container built with no upstream says so at once, in one warn line naming the fix (it was silent)', async () => {
+  const logger = new CapturingLogger();
+  const bare = createAppContainer(loadConfig({ LOG_LEVEL: 'silent' }, { requireGatewayKeys: false }), { processMetrics: false, register: (c) => c.register(LOGGER, { useValue: logger }) });
+  try {
+    const warnings = logger.at('warn').filter((l) => l.fields.event === 'no_upstream_channels');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(/^NO UPSTREAM CONFIGURED: every image submit will be refused with model_unavailable\. Set HUB_BASE_URL and HUB_API_KEY or CONFIG_FILE channels, or run the sandbox hub in-process with startSandboxHub\(\)/);
+  } finally {
+    await closeAppContainer(bare);
+  }
+  // A configured one does not warn.
+  const quiet = new CapturingLogger();
+  const configured = createAppContainer(hubConfig(), { processMetrics: false, register: (c) => c.register(LOGGER, { useValue: quiet }) });
+  expect(quiet.lines.filter((l) => l.fields.event === 'no_upstream_channels')).toStrictEqual([]);
+  await closeAppContainer(configured);
+});
+
+it('the sandbox hub runs embedded (docs/embedding.md): an Express host gets a finished task with a real image', async () => {
+  const sandbox = await startSandboxHub({ timing: { queuedMs: 0, runningMs: 0 } });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', HUB_BASE_URL: sandbox.baseUrl, HUB_API_KEY: sandbox.apiKey, GATEWAY_API_KEYS: KEY_A });
+  const embedded = createAppContainer(config, { processMetrics: false });
+  const bridge = createRequestHandler(embedded);
+  const app = express();
+  app.use('/images', bridge);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const created = await postJson(`${base}/images/v1/images/tasks`, NANO, auth(KEY_A));
+    expect(created.status).toBe(201);
+    let task: { status: string; result_url: string | null } = { status: 'queued', result_url: null };
+    for (let i = 0; i < 50 && task.status !== 'succeeded' && task.status !== 'failed'; i++) {
+      const polled = await call(`${base}${created.headers.get('location') as string}`, { headers: auth(KEY_A) });
+      task = (polled.body as { data: typeof task }).data;
+      if (task.status !== 'succeeded') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(task.status).toBe('succeeded');
+    const image = await fetch(task.result_url as string);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString('latin1')).toBe('PNG');
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await bridge.close();
+    await closeAppContainer(embedded);
+    await sandbox.close();
+  }
 });
