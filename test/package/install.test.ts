@@ -2,9 +2,13 @@
  * The package as a backend team installs it: `npm pack` (which builds through `prepack`), the tarball's
  * contents, an install into a fresh host project offline from the local npm cache (no EBADENGINE on this
  * Node), a `strict` TypeScript host compiled against the installed types and run, and the container's
- * entrypoint command (Dockerfile CMD) run from the installed files (docs/operations.md).
+ * entrypoint command (Dockerfile CMD) run from the installed files (docs/operations.md): the image's runtime
+ * stage holds the same files (the unpacked tarball plus `npm ci --omit=dev`). There is no container runtime
+ * on the machines that run this suite, so the image itself is not built here.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,3 +171,87 @@ it('the installed declarations import only node built-ins and declared (peer) de
   expect(specifiers.size).toBeGreaterThan(0);
   expect(undeclared).toStrictEqual([]);
 });
+
+/** The runtime stage of the Dockerfile: its ENV, HEALTHCHECK command and CMD (exec form). */
+function dockerRuntime(): { env: Record<string, string>; cmd: string[]; healthcheck: string[]; copies: string[] } {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const m of runtime.matchAll(/^ENV (.+)$/gm)) for (const pair of (m[1] as string).trim().split(/\s+/)) env[pair.split('=')[0] as string] = pair.split('=').slice(1).join('=');
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? 'null') as string[];
+  const healthcheck = JSON.parse(/^HEALTHCHECK .*CMD (\[.*\])$/m.exec(runtime)?.[1] ?? 'null') as string[];
+  const copies = [...text.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => (m[1] as string).trim().split(/\s+/).slice(0, -1));
+  return { env, cmd, healthcheck, copies };
+}
+
+/** Runs `argv` in `cwd` until `ready` matches stderr; returns the child and what matched. */
+function runUntil(argv: string[], cwd: string, env: NodeJS.ProcessEnv, ready: RegExp) {
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const matched = new Promise<RegExpExecArray | null>((resolve) => {
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      const m = ready.exec(stderr);
+      if (m) resolve(m);
+    });
+    void exited.then(() => resolve(null));
+  });
+  child.stdout.resume();
+  return { child, exited, matched, stderr: () => stderr };
+}
+
+describe('the container entrypoint, run from the installed package files', () => {
+  it('every file the Dockerfile copies from the build context exists and is not excluded by .dockerignore', () => {
+    const { copies, cmd, healthcheck } = dockerRuntime();
+    expect(cmd[0]).toBe('node');
+    expect(healthcheck[0]).toBe('node');
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    expect(copies.filter((c) => !existsSync(join(ROOT, c)) || ignored.includes(c.replace(/\/$/, '')))).toStrictEqual([]);
+    expect(copies).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'adapters', 'bin']));
+  });
+
+  it('CMD serves the API with a real upstream configured; the HEALTHCHECK command passes; SIGTERM stops it with 0', async () => {
+    const hub = createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    const { env, cmd, healthcheck } = dockerRuntime();
+    const run = runUntil(cmd, pkgDir, {
+      PATH: process.env.PATH,
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      BLOB_DIR: join(dir, 'blobs'),
+      GATEWAY_API_KEYS: 'sk-container-test-1',
+      HUB_BASE_URL: `http://127.0.0.1:${(hub.address() as AddressInfo).port}`,
+      HUB_API_KEY: 'hub-key',
+      LOG_LEVEL: 'warn',
+    }, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    try {
+      const m = await run.matched;
+      expect(run.stderr()).toMatch(/listening on/);
+      const port = (m as RegExpExecArray)[1] as string;
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      const refused = await fetch(`http://127.0.0.1:${port}/v1/images/tasks`, { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' });
+      expect(refused.status).toBe(401);
+      const probe = await run0(healthcheck, { PATH: process.env.PATH, PORT: port });
+      expect(probe).toBe(0);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      hub.close();
+    }
+  });
+
+  it('CMD with no upstream and no sharp (a production image) refuses to start and says how to get the sandbox', async () => {
+    const { env, cmd } = dockerRuntime();
+    const run = runUntil(cmd, pkgDir, { PATH: process.env.PATH, ...env, HOST: '127.0.0.1', PORT: '0', BLOB_DIR: join(dir, 'blobs'), LOG_LEVEL: 'warn' }, /$^/);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain('Run `npm install sharp` in your project to use the sandbox');
+  });
+});
+
+function run0(argv: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
+  return new Promise((resolve) => spawn(argv[0] as string, argv.slice(1), { env, stdio: 'ignore' }).on('exit', (code) => resolve(code)));
+}
