@@ -1,6 +1,6 @@
 /**
  * A value an adapter relies on that no recorded exchange or published page of the upstream confirms, with
- * where it comes from. Each adapter lists its own as data; the README lists them all (a test keeps the two
+ * where it comes from. Each adapter lists its own as data; docs/mapping.md lists them all (a test keeps the two
  * in step), so an operator sees what to verify with the upstream.
  */
 

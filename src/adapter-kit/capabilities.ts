@@ -1,7 +1,7 @@
 /**
  * Whether an adapter can serve an intent, decided from its declared capabilities only, and the error that
  * says why not: the model when the model itself is not served, otherwise the parameter and its limit on
- * this deployment (README "Errors", `model_unavailable`).
+ * this deployment (docs/api.md "Errors", `model_unavailable`).
  */
 import { codePointLength } from '../intent/prompt';
 import type { ImageIntent } from '../intent/intent';

@@ -65,7 +65,7 @@ export interface GenerateOptions {
 /** The result of parsing: options, a request for help, or a usage error. */
 export type ParsedGenerate = { kind: 'run'; options: GenerateOptions } | { kind: 'help' } | { kind: 'error'; message: string };
 
-/** The help text of `generate` (the README's "Command-line client" section shows the same). */
+/** The help text of `generate` (docs/cli.md shows the same). */
 export const GENERATE_HELP = `image-task-bridge generate — submit one image task, follow it, save the images
 
 Usage:

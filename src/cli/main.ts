@@ -33,7 +33,7 @@ Usage:
                                         (${CLIENT_ENV.url}, ${CLIENT_ENV.key}; exit codes and all options: generate --help)
   image-task-bridge --help              this text
 
-serve reads its configuration from the environment (defaults and meanings: README "Configuration"):
+serve reads its configuration from the environment (defaults and meanings: docs/configuration.md):
 ${wrapVariables(CONFIG_VARIABLES)}
 With no HUB_BASE_URL and no CONFIG_FILE channels, serve starts the built-in sandbox hub and, without
 GATEWAY_API_KEYS, prints a development key. Logs are JSON lines on stdout; the banner goes to stderr.

@@ -66,7 +66,7 @@ export interface Limits {
   readonly maxConnections: number;
 }
 
-/** Where image bytes from upstreams are stored and how they are served (README "Configuration": BLOB_*, S3_*). */
+/** Where image bytes from upstreams are stored and how they are served (docs/configuration.md: BLOB_*, S3_*). */
 export interface BlobConfig {
   /** Which BlobStore implementation to use. */
   readonly store: 'fs' | 's3';
@@ -142,7 +142,7 @@ export interface WebhookConfig {
   readonly retryMaxMs: number;
 }
 
-/** Defaults of every limit (documented in the README configuration table). */
+/** Defaults of every limit (documented in the docs/configuration.md table). */
 export const DEFAULT_LIMITS: Limits = {
   bodyBytes: 20 * 1024 * 1024,
   uploadBytes: 10 * 1024 * 1024,
@@ -295,7 +295,7 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
-/** Every environment variable serve reads (the README table and --help list exactly these). */
+/** Every environment variable serve reads (the docs/configuration.md table and --help list exactly these). */
 export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape), ...Object.keys(LIMIT_VARIABLES)];
 
 /** Comma-separated hosts (`*.example.com` for subdomains), normalized; `name` is the variable, for errors. */

@@ -1,7 +1,7 @@
 /**
  * Aspect ratios compared as numbers, not strings: "21:9" and a 2016x864 size are the same ratio (7:3
  * reduced), and the platform's size table labels sizes within a hair of a ratio with that ratio
- * (1344x1024 is "4:3", 2048x1360 is "3:2 近似"). Used by the normalizer for Nano `size` (README "Mapping").
+ * (1344x1024 is "4:3", 2048x1360 is "3:2 近似"). Used by the normalizer for Nano `size` (docs/mapping.md).
  */
 import { findGptImage2Size } from '../platform/gpt-image-2-sizes';
 

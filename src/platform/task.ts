@@ -56,7 +56,7 @@ export const queryEnvelopeSchema = z.strictObject({
 /** Successful query response type. */
 export type QueryEnvelope = z.infer<typeof queryEnvelopeSchema>;
 
-/** Error envelope schema (README "Errors", docs/api.md). */
+/** Error envelope schema (docs/api.md "Errors"). */
 export const errorEnvelopeSchema = z.strictObject({
   code: z.enum(ERROR_CODES).describe('Machine-readable error code; the HTTP status follows from it.'),
   message: z.string().min(1).describe('What is wrong and how to fix it.'),

@@ -1,6 +1,6 @@
 /**
  * Every warning code the bridge raises: the platform task's `metadata.warnings[].code` takes exactly these.
- * A new code goes here first (the type then admits it), and in the README "Warnings" table (a test compares
+ * A new code goes here first (the type then admits it), and in the "Warnings" table of docs/mapping.md (a test compares
  * the two).
  */
 export const WARNING_CODES = [

@@ -22,7 +22,7 @@ export interface SubmitLimits {
   readonly openTaskTtlMs: number;
 }
 
-/** Defaults (README configuration table). */
+/** Defaults (docs/configuration.md table). */
 export const DEFAULT_SUBMIT_LIMITS: Omit<SubmitLimits, 'openTaskTtlMs'> = { ratePerMinute: 120, burst: 30, maxOpenTasks: 100 };
 
 /**

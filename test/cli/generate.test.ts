@@ -201,12 +201,12 @@ describe('exit codes by outcome', () => {
   });
 });
 
-it('main dispatches generate; generate --help prints its help, which the README shows verbatim', async () => {
+it('main dispatches generate; generate --help prints its help, which docs/cli.md shows verbatim', async () => {
   const stdout = new PassThrough();
   let out = '';
   stdout.on('data', (d) => (out += String(d)));
   expect(await main(['generate', '--help'], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} })).toBe(0);
   expect(out).toBe(GENERATE_HELP);
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  expect(readme).toContain(`\`\`\`text\n${GENERATE_HELP}\`\`\``);
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+  expect(page).toContain(`\`\`\`text\n${GENERATE_HELP}\`\`\``);
 });

@@ -1,14 +1,16 @@
-/** README, --help and the configuration loader name exactly the same environment variables. */
+/** docs/configuration.md, --help and the configuration loader name exactly the same environment variables. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HELP } from '../../src/cli/main';
 import { CONFIG_VARIABLES } from '../../src/config/config';
 
-const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('<!-- section: configuration -->'), readme.indexOf('<!-- section: embedding -->'));
+const page = readFileSync(join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+const start = page.indexOf('<!-- section: configuration -->');
+const end = page.indexOf('<!-- section: ', start + 1);
+const section = page.slice(start, end < 0 ? undefined : end);
 const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
 
-test('the README configuration table has one row per variable the loader reads, and no other', () => {
+test('the docs/configuration.md table has one row per variable the loader reads, and no other', () => {
   expect([...documented].sort()).toStrictEqual([...CONFIG_VARIABLES].sort());
 });
 

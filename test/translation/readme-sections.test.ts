@@ -1,7 +1,7 @@
 /**
- * The README's mapping and errors sections stay in step with the code: every error code with its HTTP
- * status, every platform model, every gpt-image-2 size, every warning code the translation can raise and
- * every assumption an adapter declares.
+ * The mapping section (docs/mapping.md) and the contributors' errors section (docs/api.md, "Where each error
+ * comes from") stay in step with the code: every error code with its HTTP status, every platform model, every
+ * gpt-image-2 size, every warning code the translation can raise and every assumption an adapter declares.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,13 +12,15 @@ import { ERROR_STATUS } from '../../src/platform/errors';
 import { WARNING_CODES } from '../../src/platform/warnings';
 import { GPT_IMAGE_2_SIZES } from '../../src/platform/gpt-image-2-sizes';
 
-const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+/** Where each section lives since the README became the front door (docs by audience). */
+const HOMES = { errors: 'docs/api.md', mapping: 'docs/mapping.md' } as const;
 
-function section(name: string): string {
-  const start = README.indexOf(`<!-- section: ${name} -->`);
-  const end = README.indexOf('<!-- section: ', start + 1);
-  if (start < 0) throw new Error(`README has no section ${name}`);
-  return README.slice(start, end < 0 ? undefined : end);
+function section(name: keyof typeof HOMES): string {
+  const doc = readFileSync(join(__dirname, '../..', HOMES[name]), 'utf8');
+  const start = doc.indexOf(`<!-- section: ${name} -->`);
+  const end = doc.indexOf('<!-- section: ', start + 1);
+  if (start < 0) throw new Error(`${HOMES[name]} has no section ${name}`);
+  return doc.slice(start, end < 0 ? undefined : end);
 }
 
 test('every error code is documented with its HTTP status', () => {
@@ -51,7 +53,7 @@ test('the warnings table lists exactly the warning codes of src/platform/warning
   expect([...seen].filter((c) => !(WARNING_CODES as readonly string[]).includes(c))).toStrictEqual([]);
 });
 
-test('every assumption an adapter declares is a row of the README assumptions table, and no other row is there', () => {
+test('every assumption an adapter declares is a row of the docs/mapping.md assumptions table, and no other row is there', () => {
   const mapping = section('mapping');
   const start = mapping.indexOf('| assumption | upstream | value | source |');
   expect(start).toBeGreaterThan(0);
