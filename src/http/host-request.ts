@@ -24,9 +24,13 @@ export function mountPathOf(req: IncomingMessage): string {
 /** The request as body parsers leave it: Express/body-parser set `body` (and `_body` once they parsed it). */
 type HostParsed = IncomingMessage & { body?: unknown; _body?: unknown };
 
-/** True when something read the request's body before the bridge got it. */
+/**
+ * True when something read the request's body before the bridge got it: the stream has ended (body-parser 2's
+ * own test, on-finished's isFinished), or body-parser 1 marked it. A `body` property alone proves nothing:
+ * body-parser 1 sets `req.body = {}` on requests it does not parse (a multipart request behind express.json()).
+ */
 function bodyConsumed(req: HostParsed): boolean {
-  return req._body === true || req.body !== undefined || req.readableEnded;
+  return req._body === true || req.readableEnded || (req.complete && !req.readable);
 }
 
 function isJson(req: IncomingMessage): boolean {

@@ -120,6 +120,26 @@ it('behind a global express.json(), a JSON submit is answered (the parsed body i
   expect((bad.body as { code: string; param: string }).param).toBe('n');
 });
 
+it('a multipart submit behind express.json() is read intact, also where body-parser 1 leaves req.body = {} on it', async () => {
+  const h = await host((app, bridge) => {
+    app.use(express.json());
+    // What Express 4's body-parser does to requests it does not parse: an empty body object, the stream unread.
+    app.use((req, _res, next) => {
+      (req as { body?: unknown }).body ??= {};
+      next();
+    });
+    app.use(bridge);
+  });
+  const scope = hubAccepts('ex-3');
+  const form = new FormData();
+  form.set('model', 'NanoBanana');
+  form.set('prompt', 'a red cube');
+  form.set('aspect_ratio', '1:1');
+  const res = await fetch(`${h.base}/v1/images/tasks`, { method: 'POST', headers: auth(KEY_A), body: form, signal: AbortSignal.timeout(5000) });
+  expect(res.status).toBe(201);
+  scope.done();
+});
+
 it('a multipart body a host parser already consumed is refused with 415 and says why, never waited for', async () => {
   const h = await host((app, bridge) => {
     app.use(express.raw({ type: 'multipart/form-data' }));
