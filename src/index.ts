@@ -1,6 +1,6 @@
 /**
  * image-task-bridge, the library: everything an embedder needs to mount the platform API in its own
- * server and plug in its own auth, storage, billing, clock and logging (README "Embedding").
+ * server and plug in its own auth, storage, billing, clock and logging (docs/embedding.md).
  */
 import 'reflect-metadata';
 

@@ -20,7 +20,7 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** The --help text (the README's "Server" section shows the same). */
+/** The --help text (docs/operations.md, "The server", shows the same). */
 export const HELP = `image-task-bridge — the platform image-task API in front of upstream image providers
 
 Usage:

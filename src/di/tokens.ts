@@ -1,6 +1,6 @@
 /**
  * Every injection token of the bridge. Embedders replace a port by registering their own value for its
- * token in the child container before the app resolves (see README "Embedding").
+ * token in the child container before the app resolves (see docs/embedding.md).
  */
 import type { InjectionToken } from 'tsyringe';
 import type { ImageAdapter } from '../adapter-kit/contract';

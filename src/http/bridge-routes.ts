@@ -1,6 +1,6 @@
 /**
  * Which paths the bridge serves below its mount point: the platform API, the blob route, and the probes and
- * metrics an embedder may move or turn off (README "Embedding"). One table answers "is this path the
+ * metrics an embedder may move or turn off (docs/embedding.md). One table answers "is this path the
  * bridge's?" for the 405 handler and for the Express handler's fall-through to the host (`next()`).
  */
 import { BLOB_ROUTE_PATH } from '../blobs/blob-urls';

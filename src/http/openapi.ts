@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document of the platform API, generated from the zod schemas in `src/platform/` (request
  * bodies, task, envelopes, probes) with zod's own JSON Schema 2020-12 output, which is what OpenAPI 3.1
  * schemas are. Nothing here restates a field: a new request field or error code shows up by itself.
- * Served at GET /openapi.json (README "Server", docs/api.md).
+ * Served at GET /openapi.json (docs/operations.md "The server", docs/api.md).
  */
 import { z } from 'zod';
 import { BLOB_MEDIA_TYPES } from '../blobs/blob-keys';

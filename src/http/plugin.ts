@@ -1,7 +1,7 @@
 /**
  * The platform API as an encapsulated fastify plugin: routes, multipart, auth, request ids, security
  * headers, metrics, one log line per request, and the one error handler that writes every error envelope.
- * It is a citizen of the host it is mounted in (README "Embedding"): URLs carry the mount path, a body the host
+ * It is a citizen of the host it is mounted in (docs/embedding.md): URLs carry the mount path, a body the host
  * already parsed is reused, the host's @fastify/multipart is reused, errors the host's own hooks throw go to
  * the host's error handler, and the probes and metrics can be moved or turned off.
  */

@@ -1,5 +1,5 @@
 /**
- * Every TypeScript sample in the README and docs/ compiles, strict, against the package's own entry points
+ * Every TypeScript sample in the README, docs/ and the adapter guide (adapters/README.md) compiles, strict, against the package's own entry points
  * ('image-task-bridge' and 'image-task-bridge/testing' mapped to src/): a sample is what a team copies first.
  * Each ```ts block is one module, placed (in memory) at test/docs-samples/<doc>-<n>.ts so relative imports
  * written for a file under test/<folder>/ resolve. A sample that needs surrounding declarations gets them from
@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
-const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = ['README.md', 'adapters/README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 interface Sample {
   readonly doc: string;
@@ -61,11 +61,11 @@ const STUB_DIR = join(ROOT, 'test', 'docs-samples', 'node_modules');
 
 const samples = DOCS.flatMap((doc) => extractSamples(doc, readFileSync(join(ROOT, doc), 'utf8')));
 
-it('finds the samples (README embedding, ports, adapter guide)', () => {
+it('finds the samples (embedding, ports, adapter guide)', () => {
   expect(samples.length).toBeGreaterThanOrEqual(8);
 });
 
-it('every TypeScript sample in README.md and docs/*.md compiles against the package', () => {
+it('every TypeScript sample in README.md, adapters/README.md and docs/*.md compiles against the package', () => {
   const base = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (p) => ts.sys.readFile(p)).config as { compilerOptions: object };
   const { options } = ts.convertCompilerOptionsFromJson(
     {
@@ -106,8 +106,8 @@ it('every TypeScript sample in README.md and docs/*.md compiles against the pack
 });
 
 it('the adapter guide\'s registration line (step 8) is a line of adapters/index.ts', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const step = /^8\. \*\*Register it\*\*[\s\S]*?`(export \{[^`]+\} from '[^`]+';)`/m.exec(readme);
+  const guide = readFileSync(join(ROOT, 'adapters', 'README.md'), 'utf8');
+  const step = /^8\. \*\*Register it\*\*[\s\S]*?`(export \{[^`]+\} from '[^`]+';)`/m.exec(guide);
   expect(step).not.toBeNull();
   expect(readFileSync(join(ROOT, 'adapters', 'index.ts'), 'utf8').split('\n')).toContain(step?.[1]);
 });

@@ -55,11 +55,11 @@ it('--help prints the help text; unknown commands exit 2', async () => {
   expect(y.err()).toBe('image-task-bridge: unknown command "frobnicate". Commands: serve, translate, generate. See --help.\n');
 });
 
-it('the README "Server" section shows the usage block of --help verbatim', () => {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+it('docs/operations.md ("The server") shows the usage block of --help verbatim', () => {
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
   const usage = HELP.slice(HELP.indexOf('Usage:'), HELP.indexOf('\n\n', HELP.indexOf('Usage:')) + 1);
   expect(usage).toContain('image-task-bridge generate');
-  expect(readme).toContain(`\`\`\`text\n${HELP.slice(0, HELP.indexOf('Usage:'))}${usage}\`\`\``);
+  expect(page).toContain(`\`\`\`text\n${HELP.slice(0, HELP.indexOf('Usage:'))}${usage}\`\`\``);
 });
 
 it('serve (sandbox): prints URL, development key and curl line; the key works; SIGTERM stops it with code 0', async () => {

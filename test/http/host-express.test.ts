@@ -1,6 +1,6 @@
 /**
  * The bridge in a real Express 5 host on a real socket, mounted the way backend teams mount it
- * (README "Embedding"): the mount path in Location, the host's later routes reachable, a global
+ * (docs/embedding.md): the mount path in Location, the host's later routes reachable, a global
  * express.json() in front (the body is reused, never waited for), probes/metrics moved or off, the warning
  * when no upstream is configured, and the sandbox hub run embedded as docs/embedding.md shows.
  */

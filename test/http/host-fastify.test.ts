@@ -1,5 +1,5 @@
 /**
- * The bridge plugin in real Fastify hosts on real sockets (README "Embedding"): a host that registered
+ * The bridge plugin in real Fastify hosts on real sockets (docs/embedding.md): a host that registered
  * @fastify/multipart itself, a host onRequest hook that refuses with 403, probes moved or off under the
  * prefix, fastify-plugin metadata, cleanup in onClose, and no type declarations leaking into the host.
  */

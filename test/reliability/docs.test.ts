@@ -25,9 +25,13 @@ test('every cited test exists under its name', () => {
   expect(missing).toStrictEqual([]);
 });
 
-test('the README reliability section links the document', () => {
+test('the README contents and the operations page\'s reliability section link the document', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('<!-- section: reliability -->');
+  const contents = readme.indexOf('<!-- section: contents -->');
+  expect(contents).toBeGreaterThanOrEqual(0);
+  expect(readme.slice(contents, readme.indexOf('<!-- section: ', contents + 1))).toContain('(docs/reliability.md)');
+  const operations = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  const start = operations.indexOf('<!-- section: reliability -->');
   expect(start).toBeGreaterThanOrEqual(0);
-  expect(readme.slice(start)).toContain('(docs/reliability.md)');
+  expect(operations.slice(start)).toContain('(reliability.md)');
 });
