@@ -35,9 +35,10 @@ Usage:
 
 serve reads its configuration from the environment (defaults and meanings: docs/configuration.md):
 ${wrapVariables(CONFIG_VARIABLES)}
-With no HUB_BASE_URL and no CONFIG_FILE channels, serve starts the built-in sandbox hub and, without
-GATEWAY_API_KEYS, prints a development key. Logs are JSON lines on stdout; the banner goes to stderr.
-Exit codes: 0 normal stop, 1 start-up failure, 2 bad configuration.
+With no HUB_BASE_URL and no CONFIG_FILE channels, serve starts the built-in sandbox hub (it needs the
+optional sharp package; without it serve exits 1 saying so) and, without GATEWAY_API_KEYS, prints a
+development key. Logs are JSON lines on stdout; the banner goes to stderr.
+Exit codes: 0 normal stop, 1 start-up failure, 2 bad configuration. Operating the server: docs/operations.md.
 `;
 
 /** The variable names, two-space separated, wrapped at about 100 columns. */
