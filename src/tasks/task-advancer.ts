@@ -155,7 +155,7 @@ export class TaskAdvancer {
     const adapter: ImageAdapter = this.registry.get(record.adapterId);
     let request = adapter.buildPoll(record.upstreamRef);
     for (let hop = 0; ; hop += 1) {
-      const response = await timedSend(this.client, ctx, channel, adapter, request, 'poll');
+      const response = await timedSend(this.client, ctx, channel, adapter, request, 'poll', record.owner);
       const outcome = adapter.parsePoll(response, record.upstreamRef);
       if (outcome.kind === 'state') {
         this.router.reportSuccess(channel.id);

@@ -115,7 +115,7 @@ export class TaskSubmitter {
       const built = adapter.buildSubmit(intent);
       let ref;
       try {
-        const response = await timedSend(this.client, ctx, channel, adapter, built.request, 'submit');
+        const response = await timedSend(this.client, ctx, channel, adapter, built.request, 'submit', principal.owner);
         ref = adapter.parseSubmit(response);
       } catch (err) {
         if (!isUpstreamError(err)) throw err;

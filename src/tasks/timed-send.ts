@@ -13,11 +13,14 @@ export async function timedSend(
   adapter: ImageAdapter,
   request: UpstreamRequest,
   operation: 'submit' | 'poll',
+  owner?: string,
 ): Promise<UpstreamResponse> {
-  if (!ctx) return client.send(channel, adapter, request, operation);
+  // The owner shares the channel's sockets fairly with other owners (src/upstream/fair-slots.ts).
+  const call = owner !== undefined ? { owner } : {};
+  if (!ctx) return client.send(channel, adapter, request, operation, call);
   const started = performance.now();
   try {
-    return await client.send(channel, adapter, request, operation);
+    return await client.send(channel, adapter, request, operation, call);
   } finally {
     ctx.upstreamMs = (ctx.upstreamMs ?? 0) + (performance.now() - started);
   }

@@ -9,13 +9,14 @@ import { inject, injectable } from 'tsyringe';
 import type { Channel } from '../routing/channels';
 import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter-kit/contract';
 import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../di/tokens';
-import { ConfigError, isUpstreamError, ValidationError } from '../platform/errors';
+import { ConfigError, isUpstreamError, UpstreamError, ValidationError } from '../platform/errors';
 import type { Clock, Logger, Metrics, Random } from '../core/ports';
 import { cryptoRandom, silentLogger, systemClock } from '../core/system';
 import { classifyUpstreamAnswer } from './upstream-classify';
 import { realSleep, retryDelay, type Sleeper, type UpstreamRetryPolicy } from './upstream-retry';
 import { UpstreamTransport } from './upstream-transport';
-import type { UpstreamClient, UpstreamOperation } from './upstream-client';
+import type { UpstreamCallContext, UpstreamClient, UpstreamOperation } from './upstream-client';
+import { FairSlots } from './fair-slots';
 
 export { parseRetryAfter, type Sleeper, type UpstreamRetryPolicy } from './upstream-retry';
 
@@ -56,6 +57,8 @@ export const DEFAULT_UPSTREAM_CLIENT_OPTIONS = {
 @injectable()
 export class HttpUpstreamClient implements UpstreamClient {
   private readonly transport: UpstreamTransport;
+  /** Socket slots per channel id, shared round robin between owners (fair-slots.ts). */
+  private readonly channelSlots = new Map<string, FairSlots>();
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly logger: Logger;
@@ -92,7 +95,7 @@ export class HttpUpstreamClient implements UpstreamClient {
     this.transport = new UpstreamTransport(this.opts);
   }
 
-  async send(channel: Channel, adapter: ImageAdapter, request: UpstreamRequest, operation: UpstreamOperation): Promise<UpstreamResponse> {
+  async send(channel: Channel, adapter: ImageAdapter, request: UpstreamRequest, operation: UpstreamOperation, context: UpstreamCallContext = {}): Promise<UpstreamResponse> {
     const url = this.transport.resolveUrl(channel, request.path);
     const data = request.body === undefined ? undefined : JSON.stringify(request.body);
     if (data !== undefined && Buffer.byteLength(data) > this.opts.maxRequestBytes) {
@@ -114,7 +117,14 @@ export class HttpUpstreamClient implements UpstreamClient {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        const answer = await this.transport.exchange(channel, request.method, url, data, headers, timeoutMs);
+        // The timeout runs from when the request has a socket slot: waiting for one is not upstream time.
+        const release = await this.slots(channel).acquire(context.owner ?? '', timeoutMs, () => noSlotError(channel, this.opts.maxSocketsPerChannel, timeoutMs));
+        let answer;
+        try {
+          answer = await this.transport.exchange(channel, request.method, url, data, headers, timeoutMs);
+        } finally {
+          release();
+        }
         const response = classifyUpstreamAnswer({ channelId: channel.id, adapter, request, secrets, nowMs: this.clock.now() }, answer);
         this.metrics?.upstreamCall(channel.id, operation, 'ok', (performance.now() - started) / 1000);
         return response;
@@ -141,7 +151,21 @@ export class HttpUpstreamClient implements UpstreamClient {
     }
   }
 
+  private slots(channel: Channel): FairSlots {
+    let slots = this.channelSlots.get(channel.id);
+    if (!slots) {
+      slots = new FairSlots(this.opts.maxSocketsPerChannel);
+      this.channelSlots.set(channel.id, slots);
+    }
+    return slots;
+  }
+
   async close(): Promise<void> {
     this.transport.close();
   }
+}
+
+/** No socket of the channel came free in time: the request was never sent, so it may go elsewhere (neverLeft). */
+function noSlotError(channel: Channel, sockets: number, waitedMs: number): UpstreamError {
+  return new UpstreamError('connection_refused', `upstream ${channel.id}: none of its ${sockets} connections came free within ${waitedMs} ms; the request was not sent.`);
 }
