@@ -46,6 +46,8 @@ export function createResultUrlCheck(options: ResultUrlPolicyOptions = DEFAULT_R
     // Parsers disagree on these (a backslash is a slash to WHATWG, not to others): refuse, never guess.
     const ambiguous = urlTextProblem(text);
     if (ambiguous) return `it contains ${ambiguous}`;
+    // A path on this bridge (a blob URL minted without PUBLIC_BASE_URL): same origin as the API, no scheme to abuse.
+    if (/^\/(?![/\\])/.test(text)) return undefined;
     let url: URL;
     try {
       url = new URL(text);
