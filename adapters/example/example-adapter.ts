@@ -9,13 +9,14 @@ import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 import { EXAMPLE_PATHS, exampleAuthHeaders, exampleErrorSchema, exampleJobSchema, exampleSubmitResponseSchema, type ExampleJob } from './example-api';
-import { EXAMPLE_CAPABILITIES } from './example-models';
+import { EXAMPLE_CAPABILITIES, EXAMPLE_POLL_CADENCE } from './example-models';
 import { exampleParamMap } from './example-param-map';
 
 @injectable()
 export class ExampleAdapter implements ImageAdapter {
   readonly id = 'example';
   readonly capabilities = EXAMPLE_CAPABILITIES;
+  readonly pollCadence = EXAMPLE_POLL_CADENCE;
 
   authHeaders(apiKey: string): Record<string, string> {
     return exampleAuthHeaders(apiKey);

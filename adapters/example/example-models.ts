@@ -2,7 +2,7 @@
  * pixelforge engines, sizes and limits: an IMAGINARY upstream that shows contributors the adapter pattern.
  * Nothing here calls a real service; copy this folder as the start of a new adapter.
  */
-import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
+import type { AdapterCapabilities, PollCadence } from '../../src/adapter-kit/contract';
 import type { Family, Quality } from '../../src/platform/catalog';
 import { ModelUnavailableError } from '../../src/platform/errors';
 
@@ -38,6 +38,9 @@ export const EXAMPLE_ASPECT_SIZES: Readonly<Record<string, { width: number; heig
 
 /** The ratio used when the client sent none (Nano's own default). */
 export const EXAMPLE_DEFAULT_ASPECT = '1:1';
+
+/** How often the engine polls this upstream (copy and tune for a new adapter): 1 s, doubling, at most every 5 s. */
+export const EXAMPLE_POLL_CADENCE: PollCadence = { firstMs: 1000, factor: 2, capMs: 5000 };
 
 /**
  * What pixelforge serves, as data: text2image only, no webp, and its own per-call image limits. The router

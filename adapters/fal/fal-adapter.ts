@@ -24,13 +24,14 @@ import {
   type FalError,
   type FalResult,
 } from './fal-api';
-import { FAL_CAPABILITIES, falModelId } from './fal-models';
+import { FAL_CAPABILITIES, FAL_POLL_CADENCE, falModelId } from './fal-models';
 import { falParamMap } from './fal-param-map';
 
 @injectable()
 export class FalAdapter implements ImageAdapter {
   readonly id = 'fal';
   readonly capabilities = FAL_CAPABILITIES;
+  readonly pollCadence = FAL_POLL_CADENCE;
 
   authHeaders(apiKey: string): Record<string, string> {
     return falAuthHeaders(apiKey);

@@ -13,7 +13,7 @@
  * (and in the README "Mapping" section).
  */
 import type { Assumption } from '../../src/adapter-kit/assumptions';
-import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
+import type { AdapterCapabilities, PollCadence } from '../../src/adapter-kit/contract';
 import type { Family } from '../../src/platform/catalog';
 
 /** fal endpoint id (text-to-image) per family; image-to-image appends `/edit`. */
@@ -49,6 +49,9 @@ export const FAL_SIZE_MULTIPLE = 16;
 export const FAL_NANO_MIN_PROMPT_LENGTH = 3;
 
 const both = ['text2image', 'image2image'] as const;
+
+/** fal's queue jobs take seconds (status polling is cheap, the result fetch is a follow-up): 1 s, doubling, at most every 5 s. */
+export const FAL_POLL_CADENCE: PollCadence = { firstMs: 1000, factor: 2, capMs: 5000 };
 
 /**
  * What fal serves, as data; the router decides with this and nothing else.

@@ -9,13 +9,14 @@ import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 import { HUB_PATHS, hubAuthHeaders, hubErrorSchema, hubSubmitResponseSchema, hubTaskSchema, type HubSubmitBody, type HubTask } from './hub-api';
-import { HUB_CAPABILITIES, hubModelId } from './hub-models';
+import { HUB_CAPABILITIES, HUB_POLL_CADENCE, hubModelId } from './hub-models';
 import { hubParamMap } from './hub-param-map';
 
 @injectable()
 export class HubAdapter implements ImageAdapter {
   readonly id = 'hub';
   readonly capabilities = HUB_CAPABILITIES;
+  readonly pollCadence = HUB_POLL_CADENCE;
 
   authHeaders(apiKey: string): Record<string, string> {
     return hubAuthHeaders(apiKey);

@@ -2,7 +2,7 @@
  * Hub model ids, edit variants and limits, per model family (hub model reference, seed 004).
  */
 import type { Assumption } from '../../src/adapter-kit/assumptions';
-import type { AdapterCapabilities } from '../../src/adapter-kit/contract';
+import type { AdapterCapabilities, PollCadence } from '../../src/adapter-kit/contract';
 import type { Family } from '../../src/platform/catalog';
 
 /** Hub model id per family (text-to-image). */
@@ -38,6 +38,9 @@ export const HUB_IMAGE_SIZE_PRESETS: Readonly<Record<string, string>> = {
 export const HUB_SIZE_MULTIPLE = 16;
 
 const both = ['text2image', 'image2image'] as const;
+
+/** The hub's jobs take seconds to a minute: first poll after 1 s, then doubling, at most every 5 s. */
+export const HUB_POLL_CADENCE: PollCadence = { firstMs: 1000, factor: 2, capMs: 5000 };
 
 /**
  * What the hub serves. The hub document gives no image-count or reference-count limits; these are the

@@ -89,12 +89,31 @@ export type PollOutcome =
   | { readonly kind: 'state'; readonly state: UpstreamTaskState }
   | { readonly kind: 'follow'; readonly request: UpstreamRequest };
 
+/**
+ * How often the task engine polls an open task of this upstream: the first poll `firstMs` after submit, then
+ * each delay `factor` times the task's age so far (so delays grow as the task ages), never below `firstMs`
+ * nor above `capMs`. With 1000 / 2 / 5000: polls at about 1 s, 2 s, 4 s, 8 s, then every 5 s.
+ */
+export interface PollCadence {
+  /** Delay of the first poll after submit, in ms. */
+  readonly firstMs: number;
+  /** Growth: the next delay is (factor - 1) x the task's age at the last poll (2: doubling). */
+  readonly factor: number;
+  /** Longest delay between two polls, in ms. */
+  readonly capMs: number;
+}
+
+/** The poll cadence of an adapter that declares none: 1 s, then doubling, at most every 5 s. */
+export const DEFAULT_POLL_CADENCE: PollCadence = { firstMs: 1000, factor: 2, capMs: 5000 };
+
 /** An upstream adapter. Implementations are plain classes registered in `adapters/index.ts`. */
 export interface ImageAdapter {
   /** Unique adapter id, also the folder name under adapters/. */
   readonly id: string;
   /** What it serves, as data. */
   readonly capabilities: AdapterCapabilities;
+  /** How often the engine polls its open tasks, as data (DEFAULT_POLL_CADENCE when absent). */
+  readonly pollCadence?: PollCadence;
   /** Headers that authenticate a request with this upstream's key. */
   authHeaders(apiKey: string): Record<string, string>;
   /** Pure: intent -> upstream submit request. */

@@ -12,6 +12,7 @@ import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../security/redis-unavailable'
 import { RESULT_URL_MODES, type ResultUrlMode, type ResultUrlPolicyOptions } from '../security/result-url-policy';
 import { normalizeAllowedHost, REFERENCE_URL_MODES, type ReferenceUrlMode, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { parsePrices, type Prices } from '../tasks/pricing';
+import { DEFAULT_ENGINE_OPTIONS } from '../tasks/engine/engine-options';
 import { DEFAULT_TASK_OPTIONS } from '../tasks/task-options';
 import { DEFAULT_WEBHOOK_RETRY_POLICY } from '../webhooks/retry-schedule';
 import { webhookSecretProblem } from '../webhooks/webhook-signer';
@@ -64,6 +65,12 @@ export interface Limits {
   readonly redisCommandTimeoutMs: number;
   /** Most TCP connections the standalone server holds open at once (idle keep-alive ones count). */
   readonly maxConnections: number;
+  /** Most tasks the engine advances at once per instance. */
+  readonly engineConcurrency: number;
+  /** Most engine polls in flight per channel per instance. */
+  readonly pollConcurrencyPerChannel: number;
+  /** Most engine polls started per second per channel per instance. */
+  readonly pollRatePerChannel: number;
 }
 
 /** Where image bytes from upstreams are stored and how they are served (docs/configuration.md: BLOB_*, S3_*). */
@@ -159,6 +166,9 @@ export const DEFAULT_LIMITS: Limits = {
   idempotencyTtlMs: DEFAULT_TASK_OPTIONS.idempotencyTtlMs,
   redisCommandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   maxConnections: 10_000,
+  engineConcurrency: DEFAULT_ENGINE_OPTIONS.concurrency,
+  pollConcurrencyPerChannel: DEFAULT_ENGINE_OPTIONS.pollConcurrencyPerChannel,
+  pollRatePerChannel: DEFAULT_ENGINE_OPTIONS.pollRatePerChannel,
 };
 
 /** Environment variables that carry limits, with their field. */
@@ -178,6 +188,9 @@ export const LIMIT_VARIABLES: Readonly<Record<string, keyof Limits>> = {
   IDEMPOTENCY_TTL_MS: 'idempotencyTtlMs',
   REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
   MAX_CONNECTIONS: 'maxConnections',
+  ENGINE_CONCURRENCY: 'engineConcurrency',
+  POLL_CONCURRENCY_PER_CHANNEL: 'pollConcurrencyPerChannel',
+  POLL_RATE_PER_CHANNEL: 'pollRatePerChannel',
 };
 
 const MIN_KEY_LENGTH = 8;

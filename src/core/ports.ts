@@ -45,4 +45,12 @@ export interface Metrics {
   taskTerminal(model: string, status: 'succeeded' | 'failed'): void;
   /** Usage was settled for a task. */
   settlement(model: string, status: 'succeeded' | 'failed', cost: number): void;
+  /** A settlement attempt did not confirm (the sink threw); the engine retries it. */
+  settlementRetry?(model: string): void;
+  /** The engine ran a task `seconds` after it was due (scheduler lag). */
+  engineDueLag?(seconds: number): void;
+  /** The engine made (`polled`) or put off (`deferred`: the channel's poll concurrency or rate was spent) a poll on `channel`. */
+  enginePoll?(channel: string, outcome: 'polled' | 'deferred'): void;
+  /** Reads the number of open (scheduled) tasks when metrics are collected. */
+  trackOpenTasks?(read: () => Promise<number>): void;
 }

@@ -26,6 +26,11 @@ import { MemoryTaskStore } from '../tasks/memory-task-store';
 import type { Clock, Logger, Random } from '../core/ports';
 import type { TaskStore } from '../tasks/ports';
 import { RedisTaskStore } from '../tasks/redis-task-store';
+import { BullMqTaskScheduler } from '../tasks/engine/bullmq-task-scheduler';
+import { resolveEngineOptions, type EngineOptions } from '../tasks/engine/engine-options';
+import { MemoryTaskScheduler } from '../tasks/engine/memory-task-scheduler';
+import { TaskEngine } from '../tasks/engine/task-engine';
+import type { TaskScheduler } from '../tasks/engine/task-scheduler';
 import { UsageSettlement } from '../tasks/settlement';
 import { TaskAdvancer } from '../tasks/task-advancer';
 import type { TaskOptions } from '../tasks/task-options';
@@ -48,6 +53,7 @@ import {
   CHANNELS,
   CLOCK,
   CONFIG,
+  ENGINE_OPTIONS,
   LOGGER,
   METRICS,
   NORMALIZE_OPTIONS,
@@ -57,7 +63,9 @@ import {
   RANDOM,
   SUBMIT_LIMITER,
   TASK_API,
+  TASK_ENGINE,
   TASK_OPTIONS,
+  TASK_SCHEDULER,
   TASK_STORE,
   UPSTREAM_CLIENT,
   USAGE_SINK,
@@ -226,6 +234,40 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   if (!has(UsageSettlement)) c.register(UsageSettlement, { useClass: UsageSettlement }, { lifecycle: Lifecycle.ContainerScoped });
   if (!has(TaskAdvancer)) c.register(TaskAdvancer, { useClass: TaskAdvancer }, { lifecycle: Lifecycle.ContainerScoped });
   if (!has(TaskSubmitter)) c.register(TaskSubmitter, { useClass: TaskSubmitter }, { lifecycle: Lifecycle.ContainerScoped });
+  // The configuration's engine limits, under whatever ENGINE_OPTIONS the embedder (or a test) registered.
+  const engineOptions: EngineOptions = {
+    concurrency: config.limits.engineConcurrency,
+    pollConcurrencyPerChannel: config.limits.pollConcurrencyPerChannel,
+    pollRatePerChannel: config.limits.pollRatePerChannel,
+    ...(has(ENGINE_OPTIONS) ? c.resolve<EngineOptions>(ENGINE_OPTIONS) : {}),
+  };
+  c.register(ENGINE_OPTIONS, { useValue: engineOptions });
+  value<TaskScheduler>(TASK_SCHEDULER, () => {
+    const options = resolveEngineOptions(engineOptions);
+    if (config.taskStore !== 'redis') return new MemoryTaskScheduler({ concurrency: options.concurrency, retryMs: options.retryFirstMs });
+    const logger = c.resolve<Logger>(LOGGER);
+    // The engine's BullMQ keys sit under the deployment's prefix: `${REDIS_KEY_PREFIX}engine:tasks:...`.
+    return new BullMqTaskScheduler({
+      url: config.redisUrl,
+      prefix: `${config.redisKeyPrefix}engine`,
+      queueName: options.queueName,
+      concurrency: options.concurrency,
+      retryMs: options.retryFirstMs,
+      lockDurationMs: options.lockDurationMs,
+      stalledIntervalMs: options.stalledIntervalMs,
+      onError: (err) => logger.error({ event: 'engine_queue_error', error: { name: err.name, message: err.message } }, 'task engine queue error'),
+    });
+  });
+  // The engine starts with the task API (a server or a mounted plugin resolves it) and stops first on close.
+  if (!has(TASK_ENGINE) && resolveEngineOptions(engineOptions).enabled) {
+    value(TASK_ENGINE, () => {
+      const engine = c.resolve(TaskEngine);
+      closers.push(() => engine.stop());
+      const logger = c.resolve<Logger>(LOGGER);
+      engine.start().catch((err: unknown) => logger.error({ event: 'engine_start_failed', error: { message: err instanceof Error ? err.message : String(err) } }, 'task engine did not start; tasks advance only when queried'));
+      return engine;
+    });
+  }
   value(TASK_API, () => c.resolve(TaskService));
   // Channel problems are configuration errors: surface them now, as the ConfigError itself (tsyringe
   // would wrap it in a "Cannot inject" error if it first happened inside a constructor injection).

@@ -49,3 +49,11 @@ export const BLOB_STORE = Symbol('BlobStore');
 export const BLOB_URLS = Symbol('BlobUrls');
 /** The result-URL check (ResultUrlCheck, src/security/result-url-policy.ts); optional: http(s) only by default. */
 export const RESULT_URL_CHECK = Symbol('ResultUrlCheck');
+/** Delivers terminal tasks to their callback URL (TaskNotifier, src/tasks/ports.ts); optional: without one, callbackUrl is stored only. */
+export const TASK_NOTIFIER = Symbol('TaskNotifier');
+/** Who runs due tasks (TaskScheduler, src/tasks/engine/task-scheduler.ts): in-process timers or BullMQ. */
+export const TASK_SCHEDULER = Symbol('TaskScheduler');
+/** The task engine (TaskEngine, src/tasks/engine/task-engine.ts); optional: without one, tasks advance only when queried. */
+export const TASK_ENGINE = Symbol('TaskEngine');
+/** Options of the task engine (EngineOptions: concurrency, per-channel poll limits, retry backoff); optional, defaults apply. */
+export const ENGINE_OPTIONS = Symbol('EngineOptions');

@@ -2,7 +2,7 @@
  * The Metrics port's prom-client implementation, plus the HTTP layer's own metrics. Each instance owns
  * its Registry, so several bridges (or tests) in one process never share counters.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metrics } from '../tasks/ports';
 import type { WebhookMetrics } from '../webhooks/webhook-delivery';
 import type { WebhookFailureReason } from '../webhooks/webhook-sender';
@@ -15,6 +15,7 @@ export interface PromMetricsOptions {
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** prom-client metrics of one bridge instance. */
 export class PromMetrics implements Metrics, WebhookMetrics {
@@ -28,6 +29,10 @@ export class PromMetrics implements Metrics, WebhookMetrics {
   private readonly overhead: Histogram<'route'>;
   private readonly webhookDeliveries: Counter<'result'>;
   private readonly webhookFailures: Counter<'reason'>;
+  private readonly settlementRetries: Counter<'model'>;
+  private readonly dueLag: Histogram;
+  private readonly enginePolls: Counter<'channel' | 'outcome'>;
+  private openTasksRead: (() => Promise<number>) | undefined;
 
   constructor(options: PromMetricsOptions = {}) {
     const registers = [this.registry];
@@ -81,6 +86,34 @@ export class PromMetrics implements Metrics, WebhookMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.settlementRetries = new Counter({
+      name: 'bridge_usage_settlement_retries_total',
+      help: 'Usage settlements that did not confirm (the sink threw) and will be retried by the engine.',
+      labelNames: ['model'],
+      registers,
+    });
+    this.dueLag = new Histogram({
+      name: 'bridge_engine_due_lag_seconds',
+      help: 'How late the task engine ran a task after it was due.',
+      buckets: LAG_BUCKETS,
+      registers,
+    });
+    this.enginePolls = new Counter({
+      name: 'bridge_engine_polls_total',
+      help: 'Engine polls by channel: polled, or deferred (the channel poll concurrency or rate was spent).',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    });
+    const read = (): (() => Promise<number>) | undefined => this.openTasksRead;
+    new Gauge({
+      name: 'bridge_engine_open_tasks',
+      help: 'Tasks the engine holds (scheduled or running; with Redis, across every instance).',
+      registers,
+      async collect() {
+        const source = read();
+        if (source) this.set(await source().catch(() => Number.NaN));
+      },
+    });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'bridge_' });
   }
 
@@ -103,6 +136,22 @@ export class PromMetrics implements Metrics, WebhookMetrics {
 
   webhookDelivery(result: 'delivered' | 'failed'): void {
     this.webhookDeliveries.inc({ result });
+  }
+
+  settlementRetry(model: string): void {
+    this.settlementRetries.inc({ model });
+  }
+
+  engineDueLag(seconds: number): void {
+    this.dueLag.observe(Math.max(0, seconds));
+  }
+
+  enginePoll(channel: string, outcome: 'polled' | 'deferred'): void {
+    this.enginePolls.inc({ channel, outcome });
+  }
+
+  trackOpenTasks(read: () => Promise<number>): void {
+    this.openTasksRead = read;
   }
 
   /** Records one finished HTTP request. */

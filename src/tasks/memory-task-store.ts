@@ -3,7 +3,7 @@
  * holding the record as a JSON string (compact, and every `get` hands out a private copy), the poll lease
  * expiry and the settlement flag. Records expire `ttlMs` after creation, oldest first.
  */
-import type { Clock, IdempotencyEntry, IdempotencyReservation, TaskStore } from './ports';
+import type { Clock, IdempotencyEntry, IdempotencyReservation, SettlementClaim, TaskStore } from './ports';
 import { isTerminal } from '../platform/task';
 import type { TaskRecord } from './task-record';
 
@@ -25,8 +25,10 @@ interface Entry {
   expiresAt: number;
   /** Poll lease held until this time (0: none). */
   leaseUntil: number;
-  /** Settlement claimed. */
+  /** Settlement confirmed (for good). */
   settled: boolean;
+  /** Settlement claim held until this time (0: none). */
+  claimUntil: number;
 }
 
 /** Reserves between two sweeps of expired idempotency keys (their TTLs differ, so they are not in expiry order). */
@@ -50,7 +52,7 @@ export class MemoryTaskStore implements TaskStore {
     const now = this.clock.now();
     this.evictExpired(now);
     if (this.live(record.id, now)) throw new Error(`Task ${record.id} already exists`);
-    this.entries.set(record.id, { json: JSON.stringify(record), status: record.status, expiresAt: now + this.ttlMs, leaseUntil: 0, settled: false });
+    this.entries.set(record.id, { json: JSON.stringify(record), status: record.status, expiresAt: now + this.ttlMs, leaseUntil: 0, settled: false, claimUntil: 0 });
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
@@ -63,7 +65,7 @@ export class MemoryTaskStore implements TaskStore {
     const entry = this.live(record.id, now);
     if (!entry) {
       // Expired or never created: keep it again rather than lose a result.
-      this.entries.set(record.id, { json: JSON.stringify(record), status: record.status, expiresAt: now + this.ttlMs, leaseUntil: 0, settled: false });
+      this.entries.set(record.id, { json: JSON.stringify(record), status: record.status, expiresAt: now + this.ttlMs, leaseUntil: 0, settled: false, claimUntil: 0 });
       return;
     }
     // A terminal record is final: only the same terminal status may be written again (e.g. usageSettled).
@@ -80,11 +82,19 @@ export class MemoryTaskStore implements TaskStore {
     return true;
   }
 
-  async claimSettlement(id: string): Promise<boolean> {
+  async claimSettlement(id: string, leaseMs: number): Promise<SettlementClaim> {
+    const now = this.clock.now();
+    const entry = this.live(id, now);
+    // A record that expired from the store has nothing left to settle.
+    if (!entry || entry.settled) return 'settled';
+    if (entry.claimUntil > now) return 'held';
+    entry.claimUntil = now + leaseMs;
+    return 'claimed';
+  }
+
+  async confirmSettlement(id: string): Promise<void> {
     const entry = this.live(id, this.clock.now());
-    if (!entry || entry.settled) return false;
-    entry.settled = true;
-    return true;
+    if (entry) entry.settled = true;
   }
 
   async reserveIdempotencyKey(key: string, entry: IdempotencyEntry, pendingTtlMs: number): Promise<IdempotencyReservation> {

@@ -28,8 +28,15 @@ export interface TaskStore {
    * interval across every instance sharing the store (poll coalescing).
    */
   tryAcquirePollLease(id: string, intervalMs: number): Promise<boolean>;
-  /** Marks usage as settled; true only for the first caller ever (exactly-once settlement). */
-  claimSettlement(id: string): Promise<boolean>;
+  /**
+   * Claims the right to record this task's usage for `leaseMs`, across every instance sharing the store:
+   * `claimed` for exactly one caller while the claim holds; `held` while another caller's claim holds;
+   * `settled` once confirmSettlement was called (for good). A claim never confirmed lapses after `leaseMs`
+   * and the task can be claimed again (at-least-once settlement: a crash between claim and confirm is retried).
+   */
+  claimSettlement(id: string, leaseMs: number): Promise<SettlementClaim>;
+  /** Marks usage as recorded for good: every later claim answers `settled`. Idempotent. */
+  confirmSettlement(id: string): Promise<void>;
   /**
    * Atomically reserves an idempotency key for one submit, across every instance sharing the store: when the key
    * is free it is stored as `pending` (expiring after `pendingTtlMs`, so a crashed submit frees it) and the answer is
@@ -49,6 +56,15 @@ export interface TaskStore {
   close(): Promise<void>;
 }
 
+/** Answer of TaskStore.claimSettlement. */
+export type SettlementClaim =
+  /** The caller holds the claim: record the usage, then confirm. */
+  | 'claimed'
+  /** Another caller holds an unexpired claim: try again later. */
+  | 'held'
+  /** Usage was recorded and confirmed: nothing to do. */
+  | 'settled';
+
 /** What an idempotency key stands for. */
 export interface IdempotencyEntry {
   /** sha256 of the request (canonical JSON body + uploads): the same key with another body is a conflict. */
@@ -66,7 +82,7 @@ export type IdempotencyReservation =
   /** The key was already taken: here is its entry. */
   | { readonly outcome: 'exists'; readonly entry: IdempotencyEntry };
 
-/** One usage record, emitted exactly once per task when it becomes terminal. */
+/** One usage record per terminal task, delivered at least once; `task_id` is its idempotency key. */
 export interface UsageEvent {
   /** Platform task id. */
   task_id: string;
@@ -92,10 +108,28 @@ export interface UsageEvent {
   channel: string;
 }
 
-/** Receives usage records (billing). */
+/**
+ * Receives usage records (billing). Delivery is **at least once**: the engine claims the task, calls
+ * `record`, then confirms; a sink that throws, or a process that dies before the confirmation, gets the same
+ * event again later (the engine retries with backoff until `record` resolves). A sink must therefore treat a
+ * repeated `task_id` as the same charge (e.g. a unique key on task_id, or an upsert), never as a second one.
+ */
 export interface UsageSink {
-  /** Called exactly once per terminal task; `context` names the request that settled it, when there was one. */
+  /**
+   * Records one terminal task's usage; resolve only once it is durably recorded, throw to have it retried.
+   * May be called again with the same `task_id` (same event): treat that as the same charge.
+   * `context` names the request that settled it, when a client query did.
+   */
   record(event: UsageEvent, context?: { requestId?: string }): Promise<void>;
+}
+
+/**
+ * Delivers terminal tasks to their `callbackUrl` (webhooks). The engine calls it after settlement for a record
+ * with a `callbackUrl` not yet `notified`, retrying with backoff until it resolves, then marks the record notified.
+ */
+export interface TaskNotifier {
+  /** Durably queues delivery of this terminal task to record.callbackUrl; idempotent per task id. */
+  notify(record: TaskRecord): Promise<void>;
 }
 
 /** The caller behind a request. */

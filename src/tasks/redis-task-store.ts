@@ -4,7 +4,8 @@
  * Keys (prefix configurable, default `itb:`):
  * - `${prefix}task:${id}`    the record as one JSON string, expiring `ttlMs` after creation (default 7 days);
  * - `${prefix}lease:${id}`   the poll lease, `SET ... PX interval NX`: one holder per interval across instances;
- * - `${prefix}settled:${id}` the settlement claim, `SET ... NX`: exactly one instance ever wins;
+ * - `${prefix}settled:${id}` the settlement: `claim` for the claim's lease (one holder at a time across
+ *                            instances, lapsing if never confirmed), then `done` for the record's retention;
  * - `${prefix}idem:${key}`   an idempotency key's entry (JSON), pending then completed, changed only by Lua
  *                            scripts so that reserve/complete/release are atomic across instances.
  * Leases expire on the Redis server's clock, so instances with skewed clocks still agree.
@@ -12,7 +13,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_TASK_TTL_MS } from './memory-task-store';
 import { boundedRedisCall, boundedRedisOptions } from '../security/redis-unavailable';
-import type { IdempotencyEntry, IdempotencyReservation, TaskStore } from './ports';
+import type { IdempotencyEntry, IdempotencyReservation, SettlementClaim, TaskStore } from './ports';
 import type { TaskRecord } from './task-record';
 
 /** Options of the Redis store. */
@@ -83,7 +84,17 @@ end
 return 0
 `;
 
+/** Claims the settlement key unless it is confirmed (`done`) or claimed (an unexpired `claim`). */
+const SETTLE_CLAIM_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur == 'done' then return 'settled' end
+if cur then return 'held' end
+redis.call('SET', KEYS[1], 'claim', 'PX', ARGV[1])
+return 'claimed'
+`;
+
 type WithUpdate = Redis & {
+  itbSettleClaim(key: string, leaseMs: string): Promise<'claimed' | 'held' | 'settled'>;
   itbTaskUpdate(key: string, json: string, status: string, ttlMs: string): Promise<number>;
   itbIdemReserve(key: string, json: string, pendingTtlMs: string): Promise<string | null>;
   itbIdemComplete(key: string, json: string, taskId: string, ttlMs: string): Promise<number>;
@@ -108,6 +119,7 @@ export class RedisTaskStore implements TaskStore {
     // Bounded: a Redis that stops answering fails the request with a 503 instead of hanging it (redis-unavailable.ts).
     const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...boundedRedisOptions(options.commandTimeoutMs), ...options.redisOptions });
     client.defineCommand('itbTaskUpdate', { numberOfKeys: 1, lua: UPDATE_SCRIPT });
+    client.defineCommand('itbSettleClaim', { numberOfKeys: 1, lua: SETTLE_CLAIM_SCRIPT });
     client.defineCommand('itbIdemReserve', { numberOfKeys: 1, lua: IDEM_RESERVE_SCRIPT });
     client.defineCommand('itbIdemComplete', { numberOfKeys: 1, lua: IDEM_COMPLETE_SCRIPT });
     client.defineCommand('itbIdemRelease', { numberOfKeys: 1, lua: IDEM_RELEASE_SCRIPT });
@@ -142,10 +154,12 @@ export class RedisTaskStore implements TaskStore {
     });
   }
 
-  async claimSettlement(id: string): Promise<boolean> {
-    return boundedRedisCall(STORE, async () => {
-      return (await this.redis.set(`${this.prefix}settled:${id}`, '1', 'PX', this.ttlMs, 'NX')) === 'OK';
-    });
+  async claimSettlement(id: string, leaseMs: number): Promise<SettlementClaim> {
+    return boundedRedisCall(STORE, () => this.redis.itbSettleClaim(`${this.prefix}settled:${id}`, positiveMs(leaseMs)));
+  }
+
+  async confirmSettlement(id: string): Promise<void> {
+    await boundedRedisCall(STORE, () => this.redis.set(`${this.prefix}settled:${id}`, 'done', 'PX', this.ttlMs));
   }
 
   async reserveIdempotencyKey(key: string, entry: IdempotencyEntry, pendingTtlMs: number): Promise<IdempotencyReservation> {

@@ -9,13 +9,13 @@ import type { Channel, ChannelRouter } from '../routing/channels';
 import { performance } from 'node:perf_hooks';
 import type { ImageAdapter, UpstreamTaskState } from '../adapter-kit/contract';
 import { AdapterRegistry } from '../routing/registry';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_NOTIFIER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
 import type { ResultUrlCheck } from '../security/result-url-policy';
 import { UpstreamError } from '../platform/errors';
 import { isTerminal } from '../platform/task';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import { withBindings } from '../util/bound-logger';
-import type { Clock, Logger, Metrics, RequestContext, SubmitLimiter, TaskStore } from './ports';
+import type { Clock, Logger, Metrics, RequestContext, SubmitLimiter, TaskNotifier, TaskStore } from './ports';
 import { UsageSettlement } from './settlement';
 import { errorFields, isUpstreamError } from './task-errors';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
@@ -29,8 +29,26 @@ const MAX_POLL_HOPS = 3;
 export interface AdvanceResult {
   /** The record after the step; undefined when the store has no such task (it expired, or never existed). */
   readonly record: TaskRecord | undefined;
-  /** True when nothing is left to do for the task: it is gone, or terminal and settled. */
+  /** True when nothing is left to do for the task: it is gone, or terminal, settled and notified. */
   readonly done: boolean;
+  /** True when this call made an upstream poll. */
+  readonly polled: boolean;
+  /** When a poll was due and attempted (made, failed, or the lease was another caller's), ms since epoch. */
+  readonly pollAttemptedAt?: number;
+  /** Set when the gate put the poll off: run the task again after this many ms. */
+  readonly deferredMs?: number;
+}
+
+/** One poll's permit from a PollGate. */
+export interface PollPermit {
+  /** Gives the permit back (idempotent). */
+  release(): void;
+}
+
+/** Decides whether the engine may poll a channel now (per-channel concurrency and rate). */
+export interface PollGate {
+  /** A permit for one poll on `channelId`, or how long to put the poll off. */
+  tryAcquire(channelId: string): PollPermit | { readonly retryInMs: number };
 }
 
 @injectable()
@@ -51,6 +69,7 @@ export class TaskAdvancer {
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
     @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
     @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
+    @inject(TASK_NOTIFIER, { isOptional: true }) private readonly notifier?: TaskNotifier,
   ) {
     this.options = resolveTaskOptions(options);
   }
@@ -65,23 +84,60 @@ export class TaskAdvancer {
     return this.store.get(taskId);
   }
 
-  /** One unit of work on the task: poll when due, apply, expire at the deadline, and settle once terminal. */
-  async advance(taskId: string): Promise<AdvanceResult> {
+  /**
+   * One unit of work on the task: poll when due (when `gate` gives a permit for its channel), apply, expire at
+   * the deadline, and once terminal settle, free the slot and notify.
+   */
+  async advance(taskId: string, gate?: PollGate): Promise<AdvanceResult> {
     const stored = await this.store.get(taskId);
-    if (!stored) return { record: undefined, done: true };
+    if (!stored) return { record: undefined, done: true, polled: false };
     const log = withBindings(this.logger, { task_id: taskId });
-    const record = isTerminal(stored.status) ? stored : await this.step(stored, undefined, log);
-    if (!isTerminal(record.status)) return { record, done: false };
-    return { record, done: await this.finalize(record, log) };
+    if (isTerminal(stored.status)) return { record: stored, done: await this.finalize(stored, log), polled: false };
+    const now = this.clock.now();
+    const due = this.pollDue(stored, now) && !this.inFlight.has(taskId);
+    let permit: PollPermit | undefined;
+    // Past the deadline the task is expired whatever the channel's budget says.
+    if (due && gate && now - stored.createdAt < this.options.deadlineMs) {
+      const answer = gate.tryAcquire(stored.channelId);
+      if ('retryInMs' in answer) return { record: stored, done: false, polled: false, deferredMs: answer.retryInMs };
+      permit = answer;
+    }
+    const attempt = { polled: false };
+    let record: TaskRecord;
+    try {
+      record = await this.step(stored, undefined, log, attempt);
+    } finally {
+      permit?.release();
+    }
+    const polled = attempt.polled;
+    const base = { polled, ...(due ? { pollAttemptedAt: now } : {}) };
+    if (!isTerminal(record.status)) return { record, done: false, ...base };
+    return { record, done: await this.finalize(record, log), ...base };
   }
 
   /**
-   * After a terminal transition (or on finding a terminal record unfinished): settles usage unless settled
-   * and frees the open-task slot (idempotent). True when nothing is left to do.
+   * After a terminal transition (or on finding a terminal record unfinished): frees the open-task slot
+   * (idempotent), settles usage unless settled, then hands the task to the notifier when it has a
+   * callbackUrl not yet notified. True when nothing is left to do; false: run it again later.
    */
   async finalize(record: TaskRecord, log: Logger, requestId?: string): Promise<boolean> {
     await this.releaseSlot(record, log);
-    return this.settlement.settle(record, log, requestId);
+    if (!(await this.settlement.settle(record, log, requestId))) return false;
+    return this.notify(record, log);
+  }
+
+  /** True when nothing is to be notified or the notifier took the task (then the record says so). */
+  private async notify(record: TaskRecord, log: Logger): Promise<boolean> {
+    if (record.callbackUrl === undefined || record.notified === true || !this.notifier) return true;
+    try {
+      await this.notifier.notify(record);
+    } catch (err) {
+      log.warn({ event: 'notify_failed', error: errorFields(err) }, 'the terminal task could not be queued for its callback; it will be retried');
+      return false;
+    }
+    record.notified = true;
+    await this.store.update(record);
+    return true;
   }
 
   /** A query's step: step(), but answers the stored record once queryWaitMs has passed (the step goes on in the background). */
@@ -106,7 +162,7 @@ export class TaskAdvancer {
   }
 
   /** The freshest record this caller may have: polls when the interval has passed and this caller won the lease. */
-  private async step(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+  private async step(record: TaskRecord, ctx: RequestContext | undefined, log: Logger, attempt?: { polled: boolean }): Promise<TaskRecord> {
     const running = this.inFlight.get(record.id);
     if (running) {
       if (!ctx) return running;
@@ -118,13 +174,14 @@ export class TaskAdvancer {
         ctx.upstreamMs = (ctx.upstreamMs ?? 0) + (performance.now() - started);
       }
     }
-    const work = this.stepOnce(record, ctx, log).finally(() => this.inFlight.delete(record.id));
+    const work = this.stepOnce(record, ctx, log, attempt).finally(() => this.inFlight.delete(record.id));
     this.inFlight.set(record.id, work);
     return work;
   }
 
-  private async stepOnce(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+  private async stepOnce(record: TaskRecord, ctx: RequestContext | undefined, log: Logger, attempt?: { polled: boolean }): Promise<TaskRecord> {
     if (this.pollDue(record, this.clock.now()) && (await this.store.tryAcquirePollLease(record.id, this.options.pollIntervalMs))) {
+      if (attempt) attempt.polled = true;
       let state: UpstreamTaskState | undefined;
       try {
         state = await this.pollUpstream(record, ctx);

@@ -4,13 +4,14 @@
  * at once, coalesced with any step already running) and advance (TaskAdvancer: one unit of work on a task).
  */
 import { inject, injectable } from 'tsyringe';
-import { LOGGER } from '../di/tokens';
+import { LOGGER, TASK_ENGINE } from '../di/tokens';
 import type { RawSubmit } from '../platform/submit-request';
 import { isTerminal, type PlatformTask } from '../platform/task';
 import { withBindings } from '../util/bound-logger';
 import type { Logger, Principal, RequestContext, SubmitOptions, TaskApi } from './ports';
+import type { TaskEngine } from './engine/task-engine';
 import { TaskAdvancer, type AdvanceResult } from './task-advancer';
-import { taskNotFound } from './task-errors';
+import { errorFields, taskNotFound } from './task-errors';
 import { toPlatformTask } from './task-record';
 import { TaskSubmitter } from './task-submitter';
 
@@ -26,10 +27,18 @@ export class TaskService implements TaskApi {
     @inject(TaskSubmitter) private readonly submitter: TaskSubmitter,
     @inject(TaskAdvancer) private readonly advancer: TaskAdvancer,
     @inject(LOGGER) private readonly logger: Logger,
+    @inject(TASK_ENGINE, { isOptional: true }) private readonly engine?: TaskEngine,
   ) {}
 
   async submit(principal: Principal, raw: RawSubmit, ctx: RequestContext, options?: SubmitOptions): Promise<PlatformTask> {
     const outcome = await this.submitter.submit(principal, raw, ctx, options);
+    if (outcome.kind === 'created' && this.engine) {
+      // The task exists upstream and in the store: a scheduling failure must not fail the submit. Queries
+      // still advance the task; the error is loud so an operator sees that the engine lost one.
+      await this.engine.track(outcome.record).catch((err: unknown) =>
+        this.logger.error({ event: 'engine_schedule_failed', request_id: ctx.requestId, task_id: outcome.record.id, error: errorFields(err) }, 'task stored but not scheduled; it advances only when queried'),
+      );
+    }
     return toPlatformTask(outcome.record);
   }
 

@@ -5,7 +5,7 @@
  * usage settles at most once, and the log names the channel and the failure kind.
  */
 import { loadConfig } from '../../src/config/config';
-import { CLOCK, LOGGER, UPSTREAM_CLIENT_OPTIONS, USAGE_SINK } from '../../src/di/tokens';
+import { CLOCK, ENGINE_OPTIONS, LOGGER, UPSTREAM_CLIENT_OPTIONS, USAGE_SINK } from '../../src/di/tokens';
 import { startGateway, type Gateway } from '../../src/http/gateway';
 import type { UpstreamFailureKind } from '../../src/platform/errors';
 import { CapturingLogger } from '../support/capturing-logger';
@@ -62,6 +62,9 @@ async function rig(hubUrl?: string): Promise<Rig> {
       c.register(LOGGER, { useValue: logger });
       c.register(USAGE_SINK, { useValue: sink });
       c.register(CLOCK, { useValue: clock });
+      // The matrix counts upstream calls per query with a fake clock: the engine (real timers) stays off here;
+      // test/tasks/engine/*.test.ts cover it.
+      c.register(ENGINE_OPTIONS, { useValue: { enabled: false } });
       c.register(UPSTREAM_CLIENT_OPTIONS, {
         useValue: { submitTimeoutMs: TIMEOUT_MS, pollTimeoutMs: TIMEOUT_MS, connectTimeoutMs: TIMEOUT_MS, retry: { maxAttempts: ATTEMPTS, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: MAX_RETRY_AFTER_MS } },
       });

@@ -41,13 +41,17 @@ describeRedis('RedisTaskStore', () => {
       const record = sampleRecord();
       await store.create(record);
       await store.tryAcquirePollLease(record.id, 1000);
-      await store.claimSettlement(record.id);
+      await store.claimSettlement(record.id, 30_000);
       expect(JSON.parse((await redis.get(`${keyPrefix}task:${record.id}`))!)).toStrictEqual(record);
       const ttl = await redis.pttl(`${keyPrefix}task:${record.id}`);
       expect(ttl).toBeGreaterThan(3_500_000);
       expect(ttl).toBeLessThanOrEqual(3_600_000);
       expect(await redis.pttl(`${keyPrefix}lease:${record.id}`)).toBeLessThanOrEqual(1000);
-      expect(await redis.get(`${keyPrefix}settled:${record.id}`)).toBe('1');
+      expect(await redis.get(`${keyPrefix}settled:${record.id}`)).toBe('claim');
+      expect(await redis.pttl(`${keyPrefix}settled:${record.id}`)).toBeLessThanOrEqual(30_000);
+      await store.confirmSettlement(record.id);
+      expect(await redis.get(`${keyPrefix}settled:${record.id}`)).toBe('done');
+      expect(await redis.pttl(`${keyPrefix}settled:${record.id}`)).toBeGreaterThan(3_500_000);
       // update keeps the retention counted from creation.
       await redis.pexpire(`${keyPrefix}task:${record.id}`, 50_000);
       await store.update({ ...record, status: 'processing' });

@@ -97,14 +97,29 @@ export function describeTaskStoreContract(describeFn: jest.Describe, name: strin
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
-    test('claimSettlement: exactly one winner ever, across concurrent callers on two instances', async () => {
+    test('claimSettlement: one holder per lease across concurrent callers on two instances; confirmed is settled for good', async () => {
       const record = sampleRecord();
       await sut.store.create(record);
-      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? sut.peer : sut.store).claimSettlement(record.id)));
-      expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await sut.store.claimSettlement(record.id)).toBe(false);
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? sut.peer : sut.store).claimSettlement(record.id, 60_000)));
+      expect(results.filter((r) => r === 'claimed')).toHaveLength(1);
+      expect(results.filter((r) => r === 'held')).toHaveLength(39);
+      await sut.store.confirmSettlement(record.id);
+      expect(await sut.peer.claimSettlement(record.id, 60_000)).toBe('settled');
+      await sut.store.confirmSettlement(record.id);
+      expect(await sut.store.claimSettlement(record.id, 60_000)).toBe('settled');
+    });
+
+    test('claimSettlement: a claim never confirmed lapses after its lease, then exactly one caller claims again', async () => {
+      const record = sampleRecord();
+      await sut.store.create(record);
+      expect(await sut.store.claimSettlement(record.id, shortMs)).toBe('claimed');
+      expect(await sut.peer.claimSettlement(record.id, shortMs)).toBe('held');
       await sut.advance(shortMs + 20);
-      expect(await sut.peer.claimSettlement(record.id)).toBe(false);
+      const again = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? sut.peer : sut.store).claimSettlement(record.id, 60_000)));
+      expect(again.filter((r) => r === 'claimed')).toHaveLength(1);
+      await sut.peer.confirmSettlement(record.id);
+      await sut.advance(shortMs + 20);
+      expect(await sut.store.claimSettlement(record.id, shortMs)).toBe('settled');
     });
 
     describe('idempotency keys', () => {
