@@ -54,7 +54,7 @@ export type { Channel, ChannelRouter } from './routing/channels';
 
 // Tasks: ports and their default implementations.
 export type { Clock, Random, Logger, Metrics } from './core/ports';
-export type { TaskStore, IdempotencyEntry, IdempotencyReservation, UsageSink, UsageEvent, Authenticator, Principal, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
+export type { TaskStore, IdempotencyEntry, IdempotencyReservation, SettlementClaim, TaskNotifier, UsageSink, UsageEvent, Authenticator, Principal, RequestContext, SubmitOptions, TaskApi } from './tasks/ports';
 export type { TaskRecord } from './tasks/task-record';
 export { TaskService } from './tasks/task-service';
 export type { TaskServiceOptions } from './tasks/task-service';

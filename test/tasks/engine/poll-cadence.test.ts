@@ -1,0 +1,63 @@
+/** Poll cadence and per-channel limits: pure functions and a small in-process limiter. */
+import { DEFAULT_POLL_CADENCE } from '../../../src/adapter/contract';
+import { ChannelPollLimiter } from '../../../src/tasks/engine/channel-poll-limiter';
+import { cadenceDelayMs, nextPollAt, retryDelayMs } from '../../../src/tasks/engine/poll-cadence';
+
+describe('poll cadence', () => {
+  test('the default cadence polls at 1 s, 2 s, 4 s, 8 s, then every 5 s', () => {
+    const times: number[] = [];
+    let last = 0;
+    for (let i = 0; i < 7; i += 1) {
+      last = nextPollAt(DEFAULT_POLL_CADENCE, { createdAt: 0, lastPollAt: last, deadlineAt: 1e9 }, 1000);
+      times.push(last);
+    }
+    expect(times).toStrictEqual([1000, 2000, 4000, 8000, 13000, 18000, 23000]);
+    expect(cadenceDelayMs(DEFAULT_POLL_CADENCE, 0)).toBe(1000);
+  });
+
+  test('never sooner than the poll interval after the last poll, never later than the deadline', () => {
+    const fast = { firstMs: 10, factor: 1.1, capMs: 20 };
+    expect(nextPollAt(fast, { createdAt: 0, lastPollAt: 5000, deadlineAt: 1e9 }, 1000)).toBe(6000);
+    expect(nextPollAt(DEFAULT_POLL_CADENCE, { createdAt: 0, lastPollAt: 60_000, deadlineAt: 61_000 }, 1000)).toBe(61_000);
+    expect(nextPollAt(DEFAULT_POLL_CADENCE, { createdAt: 0, lastPollAt: 0, deadlineAt: 500 }, 1000)).toBe(500);
+  });
+
+  test('retry delays grow with the time failing, within [first, cap]', () => {
+    expect([0, 500, 1500, 7000, 600_000].map((t) => retryDelayMs(t, 1000, 60_000))).toStrictEqual([1000, 1000, 1500, 7000, 60_000]);
+  });
+});
+
+describe('ChannelPollLimiter', () => {
+  test('concurrency per channel: the permit over the limit is put off until one is released; channels are independent', () => {
+    const limiter = new ChannelPollLimiter({ concurrency: 2, ratePerSecond: 1000 }, () => 0);
+    const a = limiter.tryAcquire('a');
+    const b = limiter.tryAcquire('a');
+    expect('release' in a && 'release' in b).toBe(true);
+    expect(limiter.tryAcquire('a')).toStrictEqual({ retryInMs: 100 });
+    expect('release' in limiter.tryAcquire('b')).toBe(true);
+    if ('release' in a) {
+      a.release();
+      a.release();
+    }
+    expect(limiter.active('a')).toBe(1);
+    expect('release' in limiter.tryAcquire('a')).toBe(true);
+  });
+
+  test('rate per channel: a token bucket of one second; the wait is the time to the next token', () => {
+    let now = 0;
+    const limiter = new ChannelPollLimiter({ concurrency: 100, ratePerSecond: 4 }, () => now);
+    for (let i = 0; i < 4; i += 1) {
+      const permit = limiter.tryAcquire('a');
+      if ('release' in permit) permit.release();
+      else throw new Error('expected a permit');
+    }
+    expect(limiter.tryAcquire('a')).toStrictEqual({ retryInMs: 250 });
+    now = 250;
+    expect('release' in limiter.tryAcquire('a')).toBe(true);
+  });
+
+  test('refuses nonsense limits', () => {
+    expect(() => new ChannelPollLimiter({ concurrency: 0, ratePerSecond: 1 })).toThrow(RangeError);
+    expect(() => new ChannelPollLimiter({ concurrency: 1, ratePerSecond: 0 })).toThrow(RangeError);
+  });
+});
