@@ -5,76 +5,15 @@
  * process that answers and finishes every task; two processes on one Redis behind alternating requests give
  * the same answers. Usage is counted from the `event: "usage"` log lines of every process: one per task.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import nock from 'nock';
 import { startSandboxHub, type SandboxHub } from '../../src/sandbox';
+import { spawnGateway, stopAllGateways, stopGateway as stop, type ChildGateway as Proc } from '../support/child-gateway';
 import { deleteKeys, newRedis, REDIS_URL, redisOrSkip, uniquePrefix } from '../support/redis';
 
-const ROOT = join(__dirname, '..', '..');
 const KEY = 'sk-restart-key-0001';
 const TASKS = 4;
 /** Child processes start ts-node and connect to Redis: generous, a loaded 2-core machine is slow. */
 jest.setTimeout(90_000);
-
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** Every JSON log line the process wrote on stdout. */
-  readonly lines: Array<Record<string, unknown>>;
-  readonly exited: Promise<number | null>;
-}
-
-const running = new Set<Proc>();
-
-/** Starts `image-task-bridge serve` in a child process; resolves once it logs `listening`. */
-async function spawnGateway(name: string, env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', 'serve'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  let buffered = '';
-  let onListening: (url: string) => void = () => undefined;
-  const listening = new Promise<string>((resolve) => (onListening = resolve));
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) !== -1) {
-      const text = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        const line = JSON.parse(text) as Record<string, unknown>;
-        lines.push(line);
-        if (line.event === 'listening') onListening(String(line.url));
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await Promise.race([
-    listening,
-    exited.then((code) => {
-      throw new Error(`${name} exited (${code}) before listening: ${stderr.slice(0, 2000)}`);
-    }),
-  ]);
-  const proc: Proc = { name, child, url, lines, exited };
-  running.add(proc);
-  return proc;
-}
-
-async function stop(proc: Proc, signal: NodeJS.Signals): Promise<void> {
-  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill(signal);
-  await proc.exited;
-  running.delete(proc);
-}
 
 async function api(proc: Proc, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${proc.url}${path}`, {
@@ -150,7 +89,7 @@ redisOrSkip()('gateway processes on one Redis', () => {
   });
 
   afterAll(async () => {
-    for (const p of [...running]) await stop(p, 'SIGKILL');
+    await stopAllGateways();
     await hub.close();
     for (const prefix of prefixes) await deleteKeys(redis, prefix);
     await redis.quit();
