@@ -1,5 +1,5 @@
 /** Poll cadence and per-channel limits: pure functions and a small in-process limiter. */
-import { DEFAULT_POLL_CADENCE } from '../../../src/adapter/contract';
+import { DEFAULT_POLL_CADENCE } from '../../../src/adapter-kit/contract';
 import { ChannelPollLimiter } from '../../../src/tasks/engine/channel-poll-limiter';
 import { cadenceDelayMs, nextPollAt, retryDelayMs } from '../../../src/tasks/engine/poll-cadence';
 

@@ -225,7 +225,7 @@ export function describeTaskEngine(describeFn: jest.Describe, name: string, make
       stop = true;
       await querying;
       for (const times of hub.polls.values()) {
-        expect(times).toHaveLength(4);
+        expect(times.length).toBeGreaterThanOrEqual(4);
         for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(INTERVAL / 2);
       }
       expect(a.sink.events.map((e) => e.task_id).sort()).toStrictEqual([...ids].sort());
