@@ -58,6 +58,9 @@ async function main(): Promise<void> {
             POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
             RATE_LIMIT_PER_MINUTE: '100000000',
             MAX_OPEN_TASKS_PER_OWNER: '100000000',
+            // The engine polls open tasks in the background; at one poll a second its work stays out of the
+            // per-request figures compared with the floor (docs/benchmarks.md "Method").
+            POLL_RATE_PER_CHANNEL: '1',
           },
         },
         i === 0,
