@@ -5,6 +5,7 @@
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
 import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { clampedProgress, finishedWithImages } from '../../src/adapter-kit/task-state';
 import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
@@ -53,16 +54,13 @@ export class ExampleAdapter implements ImageAdapter {
 
 /** pending -> queued, working -> processing, done -> succeeded (failed without files), error -> failed. */
 export function exampleJobToState(job: ExampleJob): UpstreamTaskState {
-  const progress = typeof job.percent === 'number' ? Math.min(100, Math.max(0, job.percent)) : undefined;
+  const progress = clampedProgress(job.percent);
   const withProgress = progress !== undefined ? { progress } : {};
   switch (job.state) {
     case 'pending':
       return { status: 'queued', images: [], ...withProgress };
-    case 'done': {
-      const images = (job.files ?? []).map((f) => ({ url: f.href }));
-      if (images.length > 0) return { status: 'succeeded', progress: 100, images };
-      return { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } };
-    }
+    case 'done':
+      return finishedWithImages((job.files ?? []).map((f) => ({ url: f.href })));
     case 'error': {
       const failure = job.failure;
       const message = typeof failure === 'string' ? failure : failure?.message;

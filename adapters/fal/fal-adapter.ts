@@ -10,6 +10,7 @@
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
 import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { finishedWithImages, imageFromFalStyle } from '../../src/adapter-kit/task-state';
 import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
@@ -89,14 +90,7 @@ export class FalAdapter implements ImageAdapter {
 
 /** A successful result -> state: succeeded with its images, or failed when it has none. */
 export function falResultToState(result: FalResult): UpstreamTaskState {
-  const images = result.images.map((i) => ({
-    url: i.url,
-    ...(i.content_type ? { contentType: i.content_type } : {}),
-    ...(typeof i.width === 'number' ? { width: i.width } : {}),
-    ...(typeof i.height === 'number' ? { height: i.height } : {}),
-  }));
-  if (images.length > 0) return { status: 'succeeded', progress: 100, images };
-  return { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } };
+  return finishedWithImages(result.images.map(imageFromFalStyle));
 }
 
 /** One line out of fal's `detail` (a string, or pydantic items `{ loc, msg, type }`). */

@@ -49,9 +49,6 @@ export const falSubmitResponseSchema = z.object({
   status: z.string().optional().nullable(),
 });
 
-/** Queue statuses fal reports. */
-export const FAL_QUEUE_STATUSES = ['IN_QUEUE', 'IN_PROGRESS', 'COMPLETED'] as const;
-
 /** Status response (lenient: unknown statuses are treated as in progress, logs are ignored). */
 export const falStatusSchema = z.object({
   status: z.string().min(1),

@@ -5,6 +5,7 @@
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
 import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { clampedProgress, finishedWithImages, imageFromFalStyle } from '../../src/adapter-kit/task-state';
 import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
 import type { ImageIntent, Warning } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
@@ -60,20 +61,11 @@ export class HubAdapter implements ImageAdapter {
 
 /** Status mapping of design section 9: `ready` is the only authority for "finished". */
 export function hubTaskToState(task: HubTask): UpstreamTaskState {
-  const images = (task.output?.images ?? []).map((i) => ({
-    url: i.url,
-    ...(i.content_type ? { contentType: i.content_type } : {}),
-    ...(typeof i.width === 'number' ? { width: i.width } : {}),
-    ...(typeof i.height === 'number' ? { height: i.height } : {}),
-  }));
-  const progress = typeof task.progress === 'number' && Number.isFinite(task.progress) ? Math.min(100, Math.max(0, task.progress)) : undefined;
+  const progress = clampedProgress(task.progress);
   if (!task.ready) {
     return task.status === 'queued' ? { status: 'queued', images: [], ...(progress !== undefined ? { progress } : {}) } : { status: 'processing', images: [], ...(progress !== undefined ? { progress } : {}) };
   }
-  if (task.status === 'succeeded' && images.length > 0) return { status: 'succeeded', progress: 100, images };
-  if (task.status === 'succeeded') {
-    return { status: 'failed', progress: 100, images: [], error: { code: 'no_output', message: 'The upstream finished without returning any image.' } };
-  }
+  if (task.status === 'succeeded') return finishedWithImages((task.output?.images ?? []).map(imageFromFalStyle));
   return {
     status: 'failed',
     progress: 100,

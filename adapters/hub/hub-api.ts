@@ -35,9 +35,6 @@ export const hubSubmitResponseSchema = z.object({
   ready: z.boolean().optional(),
 });
 
-/** Statuses the hub reports. Unknown values are tolerated and treated as running. */
-export const HUB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
-
 /** Poll response (lenient: unknown extra fields are ignored, optional fields may be missing). */
 export const hubTaskSchema = z.object({
   task_id: z.string().optional(),

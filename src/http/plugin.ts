@@ -15,10 +15,10 @@ import type { BlobUrls } from '../blobs/blob-urls';
 import { closeAppContainer } from '../di/container';
 import { AUTHENTICATOR, BLOB_STORE, BLOB_URLS, CLOCK, CONFIG, LOGGER, TASK_API, TASK_STORE } from '../di/tokens';
 import { findModel } from '../platform/catalog';
-import { BridgeError } from '../platform/errors';
+import { BridgeError, taskNotFoundError } from '../platform/errors';
 import type { HealthResponse, ReadyResponse } from '../platform/probe-responses';
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
-import type { PlatformTask } from '../platform/task';
+import { TASK_ID_PATTERN, type PlatformTask } from '../platform/task';
 import { IDEMPOTENCY_KEY_PATTERN } from '../security/idempotency';
 import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { levelEnabled, withBindings } from '../util/bound-logger';
@@ -56,8 +56,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
 };
-
-const TASK_ID = /^task_[A-Za-z0-9_-]{22,64}$/;
 
 /** A 4xx the host's own code threw (a hook on the bridge's routes): the host's error handler answers it. */
 function isHostClientError(err: unknown): boolean {
@@ -277,7 +275,7 @@ export function createBridgePlugin(container: DependencyContainer, defaults: Bri
     app.get<{ Params: { task_id: string } }>('/v1/images/tasks/:task_id', { onRequest: authenticate }, async (request) => {
       const state = stateOf(request);
       const taskId = request.params.task_id;
-      if (!TASK_ID.test(taskId)) throw new BridgeError('task_not_found', `No task ${taskId.slice(0, 80)} exists for this API key.`, 'task_id');
+      if (!TASK_ID_PATTERN.test(taskId)) throw taskNotFoundError();
       const principal = state.principal as Principal;
       const ctx: RequestContext = { requestId: state.requestId, upstreamMs: 0 };
       let task: PlatformTask;

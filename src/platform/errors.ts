@@ -212,6 +212,11 @@ export function isBridgeError(err: unknown): err is BridgeError {
   );
 }
 
+/** The answer for an unknown, foreign or malformed task id: the same for all three, so it never reveals that an id exists. */
+export function taskNotFoundError(): BridgeError {
+  return new BridgeError('task_not_found', 'No task with this id exists for this API key. Check the task_id returned by the submit call.', 'task_id');
+}
+
 /** True for an UpstreamError (checked by shape, like isBridgeError, so copies from another module instance count). */
 export function isUpstreamError(err: unknown): err is UpstreamError {
   return isBridgeError(err) && typeof (err as { kind?: unknown }).kind === 'string' && typeof (err as { isRetryable?: unknown }).isRetryable === 'boolean';

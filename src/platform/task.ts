@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors';
+import { WARNING_CODES } from './warnings';
 
 /** Platform task statuses. */
 export const TASK_STATUSES = ['queued', 'processing', 'succeeded', 'failed'] as const;
@@ -14,10 +15,16 @@ export function isTerminal(status: TaskStatus): boolean {
   return status === 'succeeded' || status === 'failed';
 }
 
+/**
+ * What a task id looks like: `task_` and base64url (at least 128 random bits). Anything else is answered
+ * task_not_found without a store lookup.
+ */
+export const TASK_ID_PATTERN = /^task_[A-Za-z0-9_-]{22,64}$/;
+
 /** Warning as shown in metadata.warnings. */
 export const warningSchema = z
   .strictObject({
-    code: z.string().describe('What was converted, e.g. size_converted, quality_ignored.'),
+    code: z.enum(WARNING_CODES).describe('What was converted or ignored (src/platform/warnings.ts).'),
     param: z.string().describe('The request field it concerns.'),
     message: z.string().describe('What was sent and what is used instead.'),
   })
@@ -25,7 +32,7 @@ export const warningSchema = z
 
 /** The task object returned by submit (201) and inside the query envelope. */
 export const platformTaskSchema = z.strictObject({
-  task_id: z.string().regex(/^task_[A-Za-z0-9_-]{22,}$/).describe('The task id: query it at GET /v1/images/tasks/{task_id}.'),
+  task_id: z.string().regex(TASK_ID_PATTERN).describe('The task id: query it at GET /v1/images/tasks/{task_id}.'),
   status: z.enum(TASK_STATUSES).describe('queued, processing, then succeeded or failed (terminal).'),
   progress: z.string().regex(/^(\d|[1-9]\d|100)%$/).describe('Progress from "0%" to "100%"; never decreases.'),
   result_url: z.string().nullable().describe('URL of the first image once succeeded, else null.'),

@@ -6,20 +6,18 @@
 import { inject, injectable } from 'tsyringe';
 import { LOGGER, TASK_ENGINE } from '../di/tokens';
 import type { RawSubmit } from '../platform/submit-request';
-import { isTerminal, type PlatformTask } from '../platform/task';
+import { taskNotFoundError } from '../platform/errors';
+import { isTerminal, TASK_ID_PATTERN, type PlatformTask } from '../platform/task';
 import { withBindings } from '../util/bound-logger';
 import type { Logger, Principal, RequestContext, SubmitOptions, TaskApi } from './ports';
 import type { TaskEngine } from './engine/task-engine';
 import { TaskAdvancer, type AdvanceResult } from './task-advancer';
-import { errorFields, taskNotFound } from './task-errors';
+import { errorFields } from './task-errors';
 import { toPlatformTask } from './task-record';
 import { TaskSubmitter } from './task-submitter';
 
 export { DEFAULT_TASK_OPTIONS, type TaskOptions as TaskServiceOptions } from './task-options';
 export { IDEMPOTENCY_HEADER, newTaskId } from './task-submitter';
-
-/** What a task id looks like; anything else is not found without a store lookup. */
-const TASK_ID_PATTERN = /^task_[A-Za-z0-9_-]{22,64}$/;
 
 @injectable()
 export class TaskService implements TaskApi {
@@ -43,10 +41,10 @@ export class TaskService implements TaskApi {
   }
 
   async get(principal: Principal, taskId: string, ctx: RequestContext): Promise<PlatformTask> {
-    if (!TASK_ID_PATTERN.test(taskId)) throw taskNotFound();
+    if (!TASK_ID_PATTERN.test(taskId)) throw taskNotFoundError();
     const record = await this.advancer.read(taskId);
     // Unknown and foreign tasks answer alike: the answer never reveals that an id exists.
-    if (!record || record.owner !== principal.owner) throw taskNotFound();
+    if (!record || record.owner !== principal.owner) throw taskNotFoundError();
     const log = withBindings(this.logger, { request_id: ctx.requestId, task_id: taskId });
     if (isTerminal(record.status)) {
       // Settled when it became terminal; this catches a crash between the terminal update and the settlement.

@@ -169,7 +169,7 @@ describe('ownership', () => {
     expect((unknown.body as { code: string }).code).toBe('task_not_found');
     const malformed = await call(`${tasks}/not-a-task`, { headers: auth(KEY_A) });
     expect(malformed.status).toBe(404);
-    expectEnvelope(malformed.body, { code: 'task_not_found', message: 'No task not-a-task exists for this API key.', param: 'task_id' });
+    expectEnvelope(malformed.body, { code: 'task_not_found', message: 'No task with this id exists for this API key. Check the task_id returned by the submit call.', param: 'task_id' });
     // The foreign query must not have polled the hub either: no scope is pending or unmatched.
     expect(nock.pendingMocks()).toStrictEqual([]);
   });
