@@ -101,18 +101,3 @@ export function channelsFromConfig(raw: unknown, env: Env, registry: AdapterRegi
     return channel;
   });
 }
-
-/**
- * The channel `hub` from HUB_BASE_URL and HUB_API_KEY, or undefined when HUB_BASE_URL is not set
- * (the sandbox hub serves then). Throws ConfigError when only one of them is set or the URL is bad.
- */
-export function defaultHubChannel(env: Env): Channel | undefined {
-  const baseUrl = env.HUB_BASE_URL?.trim();
-  const apiKey = env.HUB_API_KEY?.trim();
-  if (!baseUrl) {
-    if (apiKey) throw new ConfigError('HUB_API_KEY is set but HUB_BASE_URL is not; set both, or neither for the sandbox hub.');
-    return undefined;
-  }
-  if (!apiKey) throw new ConfigError('HUB_API_KEY is required when HUB_BASE_URL is set.');
-  return { id: 'hub', adapterId: 'hub', baseUrl: checkBaseUrl(baseUrl, 'HUB_BASE_URL'), apiKey, priority: 0, weight: 1 };
-}

@@ -1,4 +1,4 @@
-import { channelsFromConfig, defaultHubChannel } from '../../src/routing/channel-config';
+import { channelsFromConfig } from '../../src/routing/channel-config';
 import { AdapterRegistry } from '../../src/routing/registry';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
 import { miniAdapter } from '../support/mini-adapter';
@@ -67,29 +67,5 @@ describe('channelsFromConfig', () => {
     for (const raw of [[{ ...ok, api_key: key }], [{ ...ok, api_key_env: key }], [{ ...ok, api_key_env: `${key} x` }]]) {
       expect(configError(() => channelsFromConfig(raw, { ...env, [key]: 'x' }, registry)).message).not.toContain(key);
     }
-  });
-});
-
-describe('defaultHubChannel', () => {
-  it('builds the channel "hub" from HUB_BASE_URL and HUB_API_KEY', () => {
-    expect(defaultHubChannel({ HUB_BASE_URL: ' https://hub.example.com ', HUB_API_KEY: ' k-123 ' })).toStrictEqual({
-      id: 'hub',
-      adapterId: 'hub',
-      baseUrl: 'https://hub.example.com',
-      apiKey: 'k-123',
-      priority: 0,
-      weight: 1,
-    });
-  });
-
-  it('is undefined without HUB_BASE_URL (the sandbox serves)', () => {
-    expect(defaultHubChannel({})).toBeUndefined();
-    expect(defaultHubChannel({ HUB_BASE_URL: '' })).toBeUndefined();
-  });
-
-  it('needs both variables and a valid URL', () => {
-    expect(configError(() => defaultHubChannel({ HUB_BASE_URL: 'https://hub.test' })).message).toBe('HUB_API_KEY is required when HUB_BASE_URL is set.');
-    expect(configError(() => defaultHubChannel({ HUB_API_KEY: 'k' })).message).toBe('HUB_API_KEY is set but HUB_BASE_URL is not; set both, or neither for the sandbox hub.');
-    expect(configError(() => defaultHubChannel({ HUB_BASE_URL: 'not a url', HUB_API_KEY: 'k' })).message).toBe('HUB_BASE_URL must be an absolute http(s) URL.');
   });
 });
