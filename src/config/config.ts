@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_NORMALIZE_OPTIONS } from '../intent/normalize';
 import { ConfigError } from '../platform/errors';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../security/redis-unavailable';
 import { RESULT_URL_MODES, type ResultUrlMode, type ResultUrlPolicyOptions } from '../security/result-url-policy';
@@ -152,10 +153,11 @@ export interface WebhookConfig {
 /** Defaults of every limit (documented in the docs/configuration.md table). */
 export const DEFAULT_LIMITS: Limits = {
   bodyBytes: 20 * 1024 * 1024,
-  uploadBytes: 10 * 1024 * 1024,
-  maxReferences: 16,
-  maxPromptLength: 10_000,
-  maxUrlLength: 4096,
+  // The normalizer's limits have one set of defaults, the normalizer's own.
+  uploadBytes: DEFAULT_NORMALIZE_OPTIONS.maxImageBytes,
+  maxReferences: DEFAULT_NORMALIZE_OPTIONS.maxReferences,
+  maxPromptLength: DEFAULT_NORMALIZE_OPTIONS.maxPromptLength,
+  maxUrlLength: DEFAULT_NORMALIZE_OPTIONS.maxUrlLength,
   pollIntervalMs: DEFAULT_TASK_OPTIONS.pollIntervalMs,
   taskDeadlineMs: DEFAULT_TASK_OPTIONS.deadlineMs,
   queryWaitMs: DEFAULT_TASK_OPTIONS.queryWaitMs,
