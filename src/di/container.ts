@@ -158,6 +158,12 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
 
   value<ResultUrlCheck>(RESULT_URL_CHECK, () => createResultUrlCheck(config.resultUrls));
 
+  // The upstream body carries the uploads as base64 (4/3 of their bytes), all within BODY_LIMIT_BYTES: an operator
+  // who raises that limit (16 references of 10 MiB need ~161 MiB) must not then be refused at the upstream client.
+  value<UpstreamClientOptions>(UPSTREAM_CLIENT_OPTIONS, () => ({
+    maxRequestBytes: Math.max(DEFAULT_UPSTREAM_CLIENT_OPTIONS.maxRequestBytes, Math.ceil((config.limits.bodyBytes * 4) / 3) + 1024 * 1024),
+  }));
+
   value<UpstreamClient>(UPSTREAM_CLIENT, () => {
     const client = c.resolve(HttpUpstreamClient);
     closers.push(() => client.close());

@@ -204,3 +204,19 @@ describe('MAX_CONNECTIONS', () => {
     }
   });
 });
+
+describe('the upstream body bound follows BODY_LIMIT_BYTES', () => {
+  it('with the body limit raised for 16 references of 10 MiB, the upstream client accepts their base64 body', async () => {
+    const { createAppContainer, closeAppContainer } = await import('../../src/di/container');
+    const { UPSTREAM_CLIENT_OPTIONS } = await import('../../src/di/tokens');
+    const MiB = 1024 * 1024;
+    const container = createAppContainer(hubConfig({ BODY_LIMIT_BYTES: String(161 * MiB) }), { processMetrics: false });
+    try {
+      const options = container.resolve<{ maxRequestBytes: number }>(UPSTREAM_CLIENT_OPTIONS);
+      expect(options.maxRequestBytes).toBeGreaterThanOrEqual(Math.ceil((16 * 10 * MiB * 4) / 3));
+      expect(options.maxRequestBytes).toBe(Math.ceil((161 * MiB * 4) / 3) + MiB);
+    } finally {
+      await closeAppContainer(container);
+    }
+  });
+});
