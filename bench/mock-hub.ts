@@ -10,6 +10,8 @@ let polls = 0;
 let seq = 0;
 /** Poll times (ms, monotonic) since the last reset, for the fan-in check. */
 let pollTimes: number[] = [];
+/** Poll times per upstream task since the last reset, for the engine check (polls per task per interval). */
+let perTask = new Map<string, number[]>();
 
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -25,14 +27,22 @@ const server = http.createServer((req, res) => {
       body = { task_id: `up_${seq}`, status: 'queued', ready: false };
     } else if (req.method === 'GET' && url.startsWith('/hub/v1/tasks/')) {
       polls++;
-      if (pollTimes.length < 100_000) pollTimes.push(performance.now());
-      body = { task_id: url.slice('/hub/v1/tasks/'.length), model: 'gpt-image-2', status: 'running', ready: false, progress: 50 };
+      const now = performance.now();
+      if (pollTimes.length < 100_000) pollTimes.push(now);
+      const id = url.slice('/hub/v1/tasks/'.length);
+      const times = perTask.get(id);
+      if (times) times.push(now);
+      else if (perTask.size < 200_000) perTask.set(id, [now]);
+      body = { task_id: id, model: 'gpt-image-2', status: 'running', ready: false, progress: 50 };
     } else if (req.method === 'GET' && url === '/stats') {
       body = { submits, polls, pollTimes, acceptedSinceStart: seq };
+    } else if (req.method === 'GET' && url.startsWith('/stats/per-task?interval=')) {
+      body = perTaskStats(Number(url.slice('/stats/per-task?interval='.length)));
     } else if (req.method === 'POST' && url === '/stats/reset') {
       submits = 0;
       polls = 0;
       pollTimes = [];
+      perTask = new Map();
       body = { ok: true };
     } else {
       status = 404;
@@ -43,6 +53,24 @@ const server = http.createServer((req, res) => {
     res.end(text);
   });
 });
+/** Tasks polled, polls, and the most polls any one task had within one interval (a sliding window). */
+function perTaskStats(intervalMs: number): { tasksPolled: number; polls: number; maxPollsPerTaskInAnyInterval: number; tasksOverOne: number } {
+  let max = 0;
+  let over = 0;
+  let total = 0;
+  for (const times of perTask.values()) {
+    total += times.length;
+    let most = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while ((times[i] as number) - (times[j] as number) >= intervalMs) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    if (most > 1) over++;
+    max = Math.max(max, most);
+  }
+  return { tasksPolled: perTask.size, polls: total, maxPollsPerTaskInAnyInterval: max, tasksOverOne: over };
+}
+
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();

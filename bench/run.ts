@@ -13,6 +13,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareOnce, type CompareFigures } from './compare';
+import { engineRun, type EngineFigures } from './engine-bench';
 import { measureMemoryStore, measureRedisStore } from './memory-bench';
 import { ROOT } from './processes';
 import { summarizeRuns } from './ratios';
@@ -68,9 +69,32 @@ async function main(): Promise<void> {
     );
   }
   results.compare = runs;
-  const summary = summarizeRuns(runs, 'heapBytesPerTask' in mem ? mem.heapBytesPerTask : 0);
-  results.summary = summary.figures;
-  rows.push('', ...summary.rows);
+  if (runs.length > 0) {
+    const summary = summarizeRuns(runs, 'heapBytesPerTask' in mem ? mem.heapBytesPerTask : 0);
+    results.summary = summary.figures;
+    rows.push('', ...summary.rows);
+  }
+
+  // Engine scale: open tasks polled by the engine alone, each scheduler (BENCH_ENGINE_TASKS, default 10,000).
+  const engine: EngineFigures[] = [];
+  const engineTasks = Number(process.env.BENCH_ENGINE_TASKS ?? (QUICK ? 1000 : 10_000));
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  for (const scheduler of ['memory', 'redis'] as const) {
+    process.stderr.write(`bench: engine, ${engineTasks} open tasks, ${scheduler} scheduler\n`);
+    const e = await engineRun({ scheduler, tasks: engineTasks, windowMs: QUICK ? 8000 : 30_000, redisUrl, clientKey: CLIENT_KEY, hubKey: HUB_KEY, pollIntervalMs: POLL_INTERVAL_MS, nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '' });
+    engine.push(e);
+    row(
+      'engine',
+      `${scheduler} scheduler, ${e.openTasks} open tasks, ${e.windowSeconds} s`,
+      `${e.polls} upstream polls (${e.pollsPerSecond}/s)`,
+      `max ${e.maxPollsPerTaskInAnyInterval} per task in any ${POLL_INTERVAL_MS} ms (${e.tasksPolledMoreThanOncePerInterval} tasks over 1)`,
+      `due lag p50 ${e.dueLagP50}, p99 ${e.dueLagP99} (${e.dueLagCount} runs)`,
+      `gateway CPU ${e.gatewayCpuMsPerPoll} ms/poll`,
+      `RSS peak ${e.gatewayRssPeakMiB} MiB`,
+      e.redisBytesPerOpenTask !== undefined ? `Redis ${e.redisBytesPerOpenTask} B per open task (record + job)` : '',
+    );
+  }
+  results.engine = engine;
 
   const out = join(ROOT, 'bench', 'results.json');
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

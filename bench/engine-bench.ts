@@ -1,0 +1,132 @@
+/**
+ * Engine scale (docs/benchmarks.md "Engine"): N open tasks on one gateway instance against the mock hub, whose
+ * tasks never finish, so the task engine polls every one on the hub's cadence (1 s, 2 s, 4 s, then every 5 s)
+ * with no client query at all. Measured over a window after the submits: upstream polls per task per
+ * interval (the mock's per-task poll times), the engine's due lag (its bridge_engine_due_lag_seconds
+ * histogram), gateway CPU per engine poll, RSS, and with TASK_STORE=redis the Redis memory per open task
+ * (task record + BullMQ job).
+ */
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { send } from './load';
+import { cpuMs, getJson, RssPeaks, startGateway, startScript, type Child } from './processes';
+
+/** What one engine run measured. */
+export interface EngineFigures {
+  scheduler: 'memory' | 'redis';
+  openTasks: number;
+  windowSeconds: number;
+  polls: number;
+  pollsPerSecond: number;
+  maxPollsPerTaskInAnyInterval: number;
+  tasksPolledMoreThanOncePerInterval: number;
+  dueLagP50: string;
+  dueLagP99: string;
+  dueLagCount: number;
+  gatewayCpuMsPerPoll: number;
+  gatewayRssPeakMiB: number;
+  redisBytesPerOpenTask?: number;
+}
+
+/** The upper bound of the bucket holding quantile q of a prometheus histogram (text format). */
+function histogramQuantile(metrics: string, name: string, q: number): { bound: string; count: number } {
+  const buckets = metrics
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}_bucket{`))
+    .map((l) => ({ le: /le="([^"]+)"/.exec(l)?.[1] ?? '+Inf', value: Number(l.split(' ').pop()) }));
+  const total = buckets.find((b) => b.le === '+Inf')?.value ?? 0;
+  const hit = buckets.find((b) => b.value >= q * total);
+  return { bound: total === 0 ? 'n/a' : hit?.le === '+Inf' ? '> largest bucket' : `<= ${Number(hit?.le) * 1000} ms`, count: total };
+}
+
+async function redisUsedMemory(url: string): Promise<number> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    const info = await r.info('memory');
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Runs one scheduler's engine phase with fresh processes. */
+export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: number; windowMs: number; redisUrl: string; clientKey: string; hubKey: string; pollIntervalMs: number; nodeOptions: string }): Promise<EngineFigures> {
+  const mock = await startScript('mock-hub.js');
+  const env: Record<string, string> = {
+    HUB_API_KEY: o.hubKey,
+    GATEWAY_API_KEYS: `${o.clientKey}:bench`,
+    LOG_LEVEL: 'warn',
+    POLL_INTERVAL_MS: String(o.pollIntervalMs),
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    MAX_OPEN_TASKS_PER_OWNER: '100000000',
+    // Limits high enough for the cadence of N tasks (N / 5 s at the cap): the figure is the engine's, not the limiter's.
+    POLL_RATE_PER_CHANNEL: String(Math.max(200, Math.ceil(o.tasks / 2))),
+    POLL_CONCURRENCY_PER_CHANNEL: '256',
+    ENGINE_CONCURRENCY: '256',
+  };
+  const prefix = `itb-bench:${randomBytes(4).toString('hex')}:`;
+  if (o.scheduler === 'redis') Object.assign(env, { TASK_STORE: 'redis', REDIS_URL: o.redisUrl, REDIS_KEY_PREFIX: prefix });
+  const redisBefore = o.scheduler === 'redis' ? await redisUsedMemory(o.redisUrl) : 0;
+  const gateway = await startGateway(mock.url, env, o.nodeOptions);
+  const children: Child[] = [mock, gateway];
+  const hardStop = setTimeout(() => {
+    for (const c of children) c.child.kill('SIGKILL');
+    process.exit(3);
+  }, 10 * 60_000);
+  const rss = new RssPeaks({ gateway: gateway.child });
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+    const body = JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.clientKey}` };
+    for (let i = 0; i < o.tasks; i += 32) {
+      await Promise.all(Array.from({ length: Math.min(32, o.tasks - i) }, () => send(agent, new URL(gateway.url), { method: 'POST', path: '/v1/images/tasks', headers, body })));
+    }
+    agent.destroy();
+    const redisAfter = o.scheduler === 'redis' ? await redisUsedMemory(o.redisUrl) : 0;
+    // Every task has been polled at least once by now or soon; the window starts clean.
+    await new Promise((r) => setTimeout(r, 2000));
+    await send(new http.Agent(), new URL(mock.url), { method: 'POST', path: '/stats/reset' });
+    const cpuBefore = cpuMs(gateway.child.pid);
+    await new Promise((r) => setTimeout(r, o.windowMs));
+    const cpu = cpuMs(gateway.child.pid) - cpuBefore;
+    const metrics = (await send(new http.Agent(), new URL(gateway.url), { method: 'GET', path: '/metrics' })).body;
+    const stats = (await getJson(mock.url, `/stats/per-task?interval=${o.pollIntervalMs}`)) as { polls: number; maxPollsPerTaskInAnyInterval: number; tasksOverOne: number };
+    const p50 = histogramQuantile(metrics, 'bridge_engine_due_lag_seconds', 0.5);
+    const p99 = histogramQuantile(metrics, 'bridge_engine_due_lag_seconds', 0.99);
+    return {
+      scheduler: o.scheduler,
+      openTasks: o.tasks,
+      windowSeconds: o.windowMs / 1000,
+      polls: stats.polls,
+      pollsPerSecond: Math.round(stats.polls / (o.windowMs / 1000)),
+      maxPollsPerTaskInAnyInterval: stats.maxPollsPerTaskInAnyInterval,
+      tasksPolledMoreThanOncePerInterval: stats.tasksOverOne,
+      dueLagP50: p50.bound,
+      dueLagP99: p99.bound,
+      dueLagCount: p99.count,
+      gatewayCpuMsPerPoll: stats.polls > 0 ? Math.round((cpu / stats.polls) * 1000) / 1000 : Number.NaN,
+      gatewayRssPeakMiB: rss.stop().gateway ?? 0,
+      ...(o.scheduler === 'redis' ? { redisBytesPerOpenTask: Math.round((redisAfter - redisBefore) / o.tasks) } : {}),
+    };
+  } finally {
+    rss.stop();
+    clearTimeout(hardStop);
+    for (const c of children) c.child.kill('SIGTERM');
+    if (o.scheduler === 'redis') await deletePrefix(o.redisUrl, prefix);
+  }
+}
+
+async function deletePrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
