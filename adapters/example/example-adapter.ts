@@ -3,7 +3,7 @@
  * Pure functions only; the shared upstream client sends what these build and hands back what it got.
  */
 import { injectable } from 'tsyringe';
-import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
 import { applyParamMap } from '../../src/adapter-kit/param-map';
 import { clampedProgress, finishedWithImages } from '../../src/adapter-kit/task-state';
 import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
@@ -30,10 +30,10 @@ export class ExampleAdapter implements ImageAdapter {
     return { request: { method: 'POST', path: EXAMPLE_PATHS.submit, body }, warnings, metadata };
   }
 
-  parseSubmit(response: UpstreamResponse): UpstreamTaskRef {
+  parseSubmit(response: UpstreamResponse): SubmitOutcome {
     const parsed = exampleSubmitResponseSchema.safeParse(response.body);
     if (!parsed.success) throw new UpstreamError('malformed', `pixelforge's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { id: parsed.data.id };
+    return { kind: 'handle', ref: { id: parsed.data.id } };
   }
 
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest {

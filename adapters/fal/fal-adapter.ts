@@ -8,7 +8,7 @@
  * error body is the job's verdict).
  */
 import { injectable } from 'tsyringe';
-import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
 import { applyParamMap } from '../../src/adapter-kit/param-map';
 import { finishedWithImages, imageFromFalStyle } from '../../src/adapter-kit/task-state';
 import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
@@ -46,10 +46,10 @@ export class FalAdapter implements ImageAdapter {
     return { request: { method: 'POST', path: FAL_PATHS.submit(modelId), body: input }, warnings, metadata };
   }
 
-  parseSubmit(response: UpstreamResponse): UpstreamTaskRef {
+  parseSubmit(response: UpstreamResponse): SubmitOutcome {
     const parsed = falSubmitResponseSchema.safeParse(response.body);
     if (!parsed.success) throw new UpstreamError('malformed', `fal's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { id: parsed.data.request_id, statusUrl: parsed.data.status_url, responseUrl: parsed.data.response_url };
+    return { kind: 'handle', ref: { id: parsed.data.request_id, statusUrl: parsed.data.status_url, responseUrl: parsed.data.response_url } };
   }
 
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest {

@@ -3,7 +3,7 @@
  * client does the I/O.
  */
 import { injectable } from 'tsyringe';
-import type { BuiltSubmit, ImageAdapter, PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
+import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
 import { applyParamMap } from '../../src/adapter-kit/param-map';
 import { clampedProgress, finishedWithImages, imageFromFalStyle } from '../../src/adapter-kit/task-state';
 import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
@@ -31,10 +31,10 @@ export class HubAdapter implements ImageAdapter {
     return { request: { method: 'POST', path: HUB_PATHS.submit, body }, warnings, metadata };
   }
 
-  parseSubmit(response: UpstreamResponse): UpstreamTaskRef {
+  parseSubmit(response: UpstreamResponse): SubmitOutcome {
     const parsed = hubSubmitResponseSchema.safeParse(response.body);
     if (!parsed.success) throw new UpstreamError('malformed', `The hub's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { id: parsed.data.task_id };
+    return { kind: 'handle', ref: { id: parsed.data.task_id } };
   }
 
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest {

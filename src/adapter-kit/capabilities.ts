@@ -73,6 +73,14 @@ export function refusal(capabilities: AdapterCapabilities, intent: ImageIntent):
       message: `prompt is ${promptLength} character${promptLength === 1 ? '' : 's'}, but ${model} needs at least ${minPrompt} on this deployment; write a longer prompt.`,
     };
   }
+  const ratio = intent.geometry.kind === 'aspect' ? intent.geometry.aspectRatio : undefined;
+  if (ratio !== undefined && support.aspectRatios !== undefined && !support.aspectRatios.includes(ratio)) {
+    return {
+      param: 'aspect_ratio',
+      reason: `aspect_ratio ${ratio} is not served for ${model}`,
+      message: `aspect_ratio ${ratio} is not served for ${model} on this deployment; allowed here: ${support.aspectRatios.join(', ')}.`,
+    };
+  }
   return undefined;
 }
 

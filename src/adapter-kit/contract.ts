@@ -1,6 +1,16 @@
 /**
- * The adapter contract: what an upstream adapter declares (as data) and the pure functions it provides.
+ * The adapter contract (v2): what an upstream adapter declares (as data) and the pure functions it provides.
  * Adapters never do I/O; the shared upstream client sends what they build and hands back what it got.
+ *
+ * v2 covers synchronous providers as well as queue-and-poll ones:
+ * - a submit outcome is a handle to poll (`{ kind: 'handle', ref }`) or a final state (`{ kind: 'final', state }`);
+ * - an adapter that declares `synchronous: true` has its submit call made by the task engine in the background
+ *   (the client's POST answers 201 queued at once; the task is `processing` while the call runs);
+ * - an image is a URL or bytes (`{ data, mimeType }`): bytes go to the BlobStore and the task keeps its URL;
+ * - requests may carry per-request headers, a multipart form, a longer timeout and a larger response limit;
+ * - capabilities carry aspect ratios, the minimum prompt length and images per call, so the router refuses (and
+ *   fails over to another channel) before anything is built; `n` above `imagesPerCall` fans out over several
+ *   calls, each one accounted, results in request order.
  */
 import type { Family, OutputFormat, Resolution, TaskType } from '../platform/catalog';
 import type { ImageIntent, Warning } from '../intent/intent';
@@ -13,10 +23,17 @@ export interface FamilySupport {
   readonly resolutions?: readonly Resolution[];
   /** Output formats the upstream produces for this family. */
   readonly formats: readonly OutputFormat[];
-  /** Most images per call. */
+  /** Most images one task may ask for (n), over all the calls it fans out to. */
   readonly maxImages: number;
+  /**
+   * Most images one upstream call returns (default: maxImages, i.e. one call). Below maxImages, a task asking
+   * for more is fanned out over ceil(n / imagesPerCall) calls (synchronous adapters only).
+   */
+  readonly imagesPerCall?: number;
   /** Most reference images per call. */
   readonly maxReferences: number;
+  /** Aspect ratios the upstream takes for this family (`"16:9"`, `"auto"`); absent: every ratio the platform accepts. */
+  readonly aspectRatios?: readonly string[];
   /** Fewest prompt characters (code points) the upstream accepts; absent: any non-blank prompt. */
   readonly minPromptLength?: number;
 }
@@ -32,9 +49,25 @@ export interface UpstreamRequest {
   readonly path: string;
   /** JSON body. */
   readonly body?: unknown;
+  /** multipart/form-data body instead of JSON (e.g. OpenAI's image edits with the reference files). */
+  readonly form?: readonly FormPart[];
+  /**
+   * Extra headers of this request (e.g. `Prefer: wait`). They never replace the adapter's auth headers, and
+   * hop-by-hop or framing headers (Host, Content-Length, Transfer-Encoding, Connection) are refused.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Non-2xx statuses whose body the adapter wants to read itself instead of an error (e.g. fal's failed result). */
   readonly acceptStatuses?: readonly number[];
+  /** Time this call may take, in ms (a synchronous generation takes 10-120 s); capped by the client. */
+  readonly timeoutMs?: number;
+  /** Largest response body accepted, in bytes (base64 images are large); capped by the client. */
+  readonly maxResponseBytes?: number;
 }
+
+/** One part of a multipart/form-data body: a text field, or a file. */
+export type FormPart =
+  | { readonly name: string; readonly value: string }
+  | { readonly name: string; readonly data: Uint8Array; readonly filename: string; readonly mimeType: string };
 
 /** An upstream HTTP response as handed to an adapter. */
 export interface UpstreamResponse {
@@ -60,8 +93,8 @@ export interface BuiltSubmit {
  */
 export type UpstreamTaskRef = Readonly<{ id: string } & Record<string, string>>;
 
-/** One image an upstream produced. */
-export interface UpstreamImage {
+/** One image an upstream produced, at a URL. */
+export interface UpstreamUrlImage {
   /** Where the image can be fetched. */
   readonly url: string;
   /** MIME type, when the upstream says. */
@@ -70,6 +103,26 @@ export interface UpstreamImage {
   readonly width?: number;
   /** Height in pixels, when known. */
   readonly height?: number;
+}
+
+/** One image an upstream answered as bytes (OpenAI's `b64_json`, Gemini's `inlineData`): stored in the BlobStore. */
+export interface UpstreamBytesImage {
+  /** The image bytes (decoded from base64 by the adapter). */
+  readonly data: Uint8Array;
+  /** Its media type (`image/png`, ...). */
+  readonly mimeType: string;
+  /** Width in pixels, when known. */
+  readonly width?: number;
+  /** Height in pixels, when known. */
+  readonly height?: number;
+}
+
+/** One image an upstream produced: a URL or bytes. */
+export type UpstreamImage = UpstreamUrlImage | UpstreamBytesImage;
+
+/** True for an image given as bytes. */
+export function isBytesImage(image: UpstreamImage): image is UpstreamBytesImage {
+  return 'data' in image;
 }
 
 /** Upstream-neutral state of an upstream job. */
@@ -83,6 +136,11 @@ export interface UpstreamTaskState {
   /** Why it failed, with secrets already absent (adapters pass upstream text; the client redacts). */
   readonly error?: { readonly code: string; readonly message: string };
 }
+
+/** What a submit response says: a handle on a job to poll, or the job's final state (a synchronous answer). */
+export type SubmitOutcome =
+  | { readonly kind: 'handle'; readonly ref: UpstreamTaskRef }
+  | { readonly kind: 'final'; readonly state: UpstreamTaskState };
 
 /** What reading a poll response yields: a state, or another request to make first (e.g. fetch the result). */
 export type PollOutcome =
@@ -114,13 +172,18 @@ export interface ImageAdapter {
   readonly capabilities: AdapterCapabilities;
   /** How often the engine polls its open tasks, as data (DEFAULT_POLL_CADENCE when absent). */
   readonly pollCadence?: PollCadence;
+  /**
+   * True when the submit call itself generates the images (seconds to minutes; OpenAI, Gemini): the task
+   * engine makes the call in the background, never the client's POST, and never sends it twice.
+   */
+  readonly synchronous?: boolean;
   /** Headers that authenticate a request with this upstream's key. */
   authHeaders(apiKey: string): Record<string, string>;
   /** Pure: intent -> upstream submit request. */
   buildSubmit(intent: ImageIntent): BuiltSubmit;
-  /** Pure: submit response -> handle on the upstream job (throws UpstreamError 'malformed' when unreadable). */
-  parseSubmit(response: UpstreamResponse): UpstreamTaskRef;
-  /** Pure: the first request of a poll. */
+  /** Pure: submit response -> a handle to poll, or the final state (throws UpstreamError 'malformed' when unreadable). */
+  parseSubmit(response: UpstreamResponse): SubmitOutcome;
+  /** Pure: the first request of a poll (a synchronous adapter whose submit always answers a final state may throw). */
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest;
   /** Pure: a poll response -> state or follow-up request (throws UpstreamError 'malformed' when unreadable). */
   parsePoll(response: UpstreamResponse, ref: UpstreamTaskRef): PollOutcome;

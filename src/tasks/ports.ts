@@ -106,6 +106,8 @@ export interface UsageEvent {
   currency: string;
   /** Channel that ran the job. */
   channel: string;
+  /** Upstream calls made for a synchronous upstream's task (more than 1 when n was fanned out); absent: one job. */
+  upstream_calls?: number;
 }
 
 /**

@@ -27,6 +27,7 @@ export function usageEventOf(record: TaskRecord, prices: Prices): UsageEvent {
     cost: 0,
     currency: prices.currency,
     channel: record.channelId,
+    ...(record.upstreamCalls !== undefined ? { upstream_calls: record.upstreamCalls } : {}),
   };
 }
 

@@ -17,8 +17,10 @@ import type { UpstreamClient } from '../upstream/upstream-client';
 import { withBindings } from '../util/bound-logger';
 import type { Clock, Logger, Metrics, RequestContext, SubmitLimiter, TaskNotifier, TaskStore } from './ports';
 import { UsageSettlement } from './settlement';
+import { SyncRunner } from './sync-runner';
 import { errorFields } from './task-errors';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
+import { defaultResultUrlCheck } from '../security/result-url-policy';
 import { applyUpstreamState, type TaskRecord } from './task-record';
 import { timedSend } from './timed-send';
 
@@ -66,6 +68,7 @@ export class TaskAdvancer {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: Metrics,
     @inject(UsageSettlement) private readonly settlement: UsageSettlement,
+    @inject(SyncRunner) private readonly syncRunner: SyncRunner,
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
     @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
     @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
@@ -180,6 +183,7 @@ export class TaskAdvancer {
   }
 
   private async stepOnce(record: TaskRecord, ctx: RequestContext | undefined, log: Logger, attempt?: { polled: boolean }): Promise<TaskRecord> {
+    if (record.syncRun !== undefined) return this.stepSync(record, ctx, log);
     if (this.pollDue(record, this.clock.now()) && (await this.store.tryAcquirePollLease(record.id, this.options.pollIntervalMs))) {
       if (attempt) attempt.polled = true;
       let state: UpstreamTaskState | undefined;
@@ -193,6 +197,17 @@ export class TaskAdvancer {
       if (state) return this.applyState(record, state, ctx, log);
     }
     return this.unpolled(record, ctx, log);
+  }
+
+  /**
+   * A synchronous upstream's task: the engine (no request context) starts its run; a query only answers the
+   * stored task (and fails a lost run). The run's state is applied like a poll's.
+   */
+  private async stepSync(record: TaskRecord, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+    const step = await this.syncRunner.step(record, log, ctx === undefined);
+    if (step.kind === 'state') return this.applyState(record, step.state, ctx, log, new Set(step.storedUrls));
+    const current = (await this.store.get(record.id)) ?? record;
+    return this.unpolled(current, ctx, log);
   }
 
   /** A task's poll is due when it was never polled or the interval has passed since the last poll. */
@@ -224,13 +239,16 @@ export class TaskAdvancer {
   }
 
   /** Applies a polled state to the current stored record (which may have moved on), stores it, settles if it ended. */
-  private async applyState(polled: TaskRecord, state: UpstreamTaskState, ctx: RequestContext | undefined, log: Logger): Promise<TaskRecord> {
+  private async applyState(polled: TaskRecord, state: UpstreamTaskState, ctx: RequestContext | undefined, log: Logger, ownUrls: ReadonlySet<string> = new Set()): Promise<TaskRecord> {
     const current = (await this.store.get(polled.id)) ?? polled;
     if (isTerminal(current.status)) return current;
     const now = this.clock.now();
     // A failed task's upstream text reaches the client: remove the channel key itself, not only key-shaped text.
     const secrets = [this.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
-    const ended = applyUpstreamState(current, state, now, secrets, this.checkResultUrl);
+    // URLs the bridge minted for images it stored are its own, not an upstream's: the result-URL policy is for upstreams.
+    const check = this.checkResultUrl ?? defaultResultUrlCheck;
+    const judge = ownUrls.size === 0 ? this.checkResultUrl : (url: string) => (ownUrls.has(url) ? undefined : check(url));
+    const ended = applyUpstreamState(current, state, now, secrets, judge);
     if (!ended && now - current.createdAt >= this.options.deadlineMs) return this.expire(current, ctx, log);
     await this.store.update(current);
     if (!ended) return current;

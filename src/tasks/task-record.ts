@@ -1,7 +1,7 @@
 /**
  * The stored task record and its mapping to the platform task object.
  */
-import type { UpstreamTaskRef } from '../adapter-kit/contract';
+import { isBytesImage, type UpstreamImage, type UpstreamTaskRef } from '../adapter-kit/contract';
 import type { BillingInfo, ImageIntent, Warning } from '../intent/intent';
 import type { Family, TaskType } from '../platform/catalog';
 import { isTerminal, type PlatformTask, type TaskStatus } from '../platform/task';
@@ -14,12 +14,12 @@ export interface TaskRecord {
   readonly id: string;
   /** Owner (from the API key); only the owner can see the task. */
   readonly owner: string;
-  /** Channel that accepted the job; polls always go there. */
-  readonly channelId: string;
+  /** Channel that accepted the job; polls always go there (a synchronous run may fail over before its call arrives). */
+  channelId: string;
   /** Adapter of that channel. */
-  readonly adapterId: string;
-  /** Handle on the upstream job. */
-  readonly upstreamRef: UpstreamTaskRef;
+  adapterId: string;
+  /** Handle on the upstream job (`{ id: '' }` while a synchronous run has not answered one). */
+  upstreamRef: UpstreamTaskRef;
   /** Platform model name. */
   readonly model: string;
   /** Model family. */
@@ -52,20 +52,41 @@ export interface TaskRecord {
   readonly callbackUrl?: string;
   /** True once the TaskNotifier has accepted the terminal task for delivery to `callbackUrl`. */
   notified?: boolean;
+  /** A synchronous upstream's call, still to be made (or running) by the engine; absent for queue-and-poll upstreams. */
+  syncRun?: SyncRun;
+  /** Upstream calls the task was fanned out to (absent: one), each one accounted in the usage event. */
+  upstreamCalls?: number;
+}
+
+/**
+ * The pending call of a synchronous upstream (src/tasks/sync-runner.ts). The engine makes it once: it is
+ * claimed atomically before the first byte is sent, and a run whose instance died is failed, never sent again.
+ */
+export interface SyncRun {
+  /** What to send: the intent, its uploaded references kept in the BlobStore (`blob:<key>`), never as bytes. */
+  readonly intent: ImageIntent;
+  /** Channel ids to try, in order (the first is the task's channel); the next only when a call provably never arrived. */
+  readonly channels: readonly string[];
+  /** When an instance started the call, ms since epoch; unset until then. */
+  startedAt?: number;
+  /** A started run not finished by then (ms since epoch) was lost with its instance. */
+  lostAt?: number;
 }
 
 /** What a new task record is made of: the accepted submit. */
 export interface NewTaskRecord {
   readonly id: string;
   readonly owner: string;
-  readonly channelId: string;
-  readonly adapterId: string;
+  channelId: string;
+  adapterId: string;
   readonly upstreamRef: UpstreamTaskRef;
   readonly intent: Pick<ImageIntent, 'platformModel' | 'family' | 'taskType' | 'billing' | 'warnings'>;
   /** Warnings and metadata of the adapter's build. */
   readonly built: { readonly warnings: readonly Warning[]; readonly metadata: Readonly<Record<string, unknown>> };
   readonly now: number;
   readonly callbackUrl?: string;
+  /** A synchronous upstream's pending call (the engine makes it). */
+  readonly syncRun?: SyncRun;
 }
 
 /** The one way a task record is made: queued, no progress, nothing polled or settled yet. */
@@ -91,6 +112,7 @@ export function newTaskRecord(n: NewTaskRecord): TaskRecord {
     lastPolledAt: 0,
     usageSettled: false,
     ...(n.callbackUrl !== undefined ? { callbackUrl: n.callbackUrl, notified: false } : {}),
+    ...(n.syncRun !== undefined ? { syncRun: n.syncRun } : {}),
   };
 }
 
@@ -111,6 +133,12 @@ export function toPlatformTask(record: TaskRecord): PlatformTask {
     metadata,
     error: record.status === 'failed' ? (record.error ?? { code: 'upstream_error', message: 'The task failed.' }) : null,
   };
+}
+
+/** The URL of a result image; bytes must have been stored in the BlobStore first (storeImageBytes). */
+function imageUrl(image: UpstreamImage): string {
+  if (isBytesImage(image)) throw new Error('An image given as bytes reached the task record before it was stored in the BlobStore.');
+  return image.url;
 }
 
 /** Longest upstream failure text kept on a task. */
@@ -162,7 +190,7 @@ export function selectResults(images: ReadonlyArray<{ url: string }>, n: number,
  */
 export function applyUpstreamState(
   record: TaskRecord,
-  state: { status: TaskStatus; progress?: number; images: ReadonlyArray<{ url: string }>; error?: { code: string; message: string } },
+  state: { status: TaskStatus; progress?: number; images: ReadonlyArray<UpstreamImage>; error?: { code: string; message: string } },
   now: number,
   secrets: readonly string[] = [],
   checkResultUrl: ResultUrlCheck = defaultResultUrlCheck,
@@ -173,7 +201,7 @@ export function applyUpstreamState(
     record.progress = 100;
     record.updatedAt = now;
     if (state.status === 'succeeded') {
-      const selected = selectResults(state.images, Math.max(1, record.billing.units), checkResultUrl);
+      const selected = selectResults(state.images.map((i) => ({ url: imageUrl(i) })), Math.max(1, record.billing.units), checkResultUrl);
       if (selected.warnings.length > 0) record.warnings = [...record.warnings, ...selected.warnings];
       record.resultUrls = selected.urls;
       if (selected.urls.length > 0) {

@@ -5,7 +5,10 @@
 import { inject, injectable } from 'tsyringe';
 import type { Channel, ChannelRouter } from '../routing/channels';
 import { AdapterRegistry } from '../routing/registry';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { isBytesImage, type SubmitOutcome as UpstreamSubmitOutcome, type UpstreamImage, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
+import type { BlobStore } from '../blobs/blob-store';
+import type { BlobUrls } from '../blobs/blob-urls';
+import { BLOB_STORE, BLOB_URLS, RESULT_URL_CHECK, CHANNEL_ROUTER, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
 import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
 import { BridgeError, isUpstreamError, type UpstreamError } from '../platform/errors';
@@ -16,7 +19,9 @@ import { withBindings } from '../util/bound-logger';
 import type { Clock, IdempotencyEntry, Logger, Principal, Random, RequestContext, SubmitLimiter, SubmitOptions, TaskStore } from './ports';
 import { errorFields } from './task-errors';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
-import { newTaskRecord, type TaskRecord } from './task-record';
+import { defaultResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
+import { storeReferences, storeResultImages } from './stored-images';
+import { applyUpstreamState, newTaskRecord, type TaskRecord } from './task-record';
 import { timedSend } from './timed-send';
 
 /** The request header of idempotent submits, named in its errors. */
@@ -38,7 +43,7 @@ export type SubmitOutcome = { readonly kind: 'created'; readonly record: TaskRec
  * upstream provably did not take it (connection refused, or it answered 429/5xx/auth failure). A timeout or
  * a broken connection may hide an accepted job, so it is never sent again.
  */
-function mayFailOver(err: UpstreamError): boolean {
+export function mayFailOver(err: UpstreamError): boolean {
   if (err.kind === 'connection_refused') return true;
   const answered = err.upstreamStatus !== undefined;
   return answered && (err.kind === 'rate_limited' || err.kind === 'server_error' || err.kind === 'auth');
@@ -59,6 +64,9 @@ export class TaskSubmitter {
     @inject(NORMALIZE_OPTIONS) private readonly normalizeOptions: NormalizeOptions,
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
     @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
+    @inject(BLOB_STORE, { isOptional: true }) private readonly blobs?: BlobStore,
+    @inject(BLOB_URLS, { isOptional: true }) private readonly blobUrls?: BlobUrls,
+    @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
   ) {
     this.options = resolveTaskOptions(options);
   }
@@ -110,13 +118,15 @@ export class TaskSubmitter {
     onAccepted: () => void,
   ): Promise<TaskRecord> {
     let lastError: UpstreamError | undefined;
-    for (const channel of channels) {
+    for (const [index, channel] of channels.entries()) {
       const adapter = this.registry.get(channel.adapterId);
+      // A synchronous upstream generates inside its submit call: the engine makes it, never this POST.
+      if (adapter.synchronous) return this.deferToEngine(principal, intent, channels.slice(index), id, log, submitOptions, onAccepted);
       const built = adapter.buildSubmit(intent);
-      let ref;
+      let outcome: UpstreamSubmitOutcome;
       try {
         const response = await timedSend(this.client, ctx, channel, adapter, built.request, 'submit', principal.owner);
-        ref = adapter.parseSubmit(response);
+        outcome = adapter.parseSubmit(response);
       } catch (err) {
         if (!isUpstreamError(err)) throw err;
         if (err.isRetryable || err.kind === 'auth') this.router.reportFailure(channel.id);
@@ -130,6 +140,7 @@ export class TaskSubmitter {
       }
       onAccepted();
       this.router.reportSuccess(channel.id);
+      const ref: UpstreamTaskRef = outcome.kind === 'handle' ? outcome.ref : { id: '' };
       const record = newTaskRecord({
         id,
         owner: principal.owner,
@@ -141,6 +152,7 @@ export class TaskSubmitter {
         now: this.clock.now(),
         ...(submitOptions.callbackUrl !== undefined ? { callbackUrl: submitOptions.callbackUrl } : {}),
       });
+      if (outcome.kind === 'final') await this.applyFinalAnswer(record, outcome.state, log);
       try {
         await this.store.create(record);
       } catch (err) {
@@ -156,6 +168,64 @@ export class TaskSubmitter {
     }
     // candidates() never returns an empty list (it throws model_unavailable), so lastError is set here.
     throw lastError ?? new BridgeError('upstream_unavailable', 'No upstream channel accepted the task.');
+  }
+
+  /**
+   * A synchronous upstream's task: stored queued with its pending run (`syncRun`: the intent, its uploaded
+   * references kept in the BlobStore, and the channels still to try); the engine makes the call.
+   */
+  private async deferToEngine(
+    principal: Principal,
+    intent: ImageIntent,
+    channels: readonly Channel[],
+    id: string,
+    log: Logger,
+    submitOptions: SubmitOptions,
+    onAccepted: () => void,
+  ): Promise<TaskRecord> {
+    const first = channels[0] as Channel;
+    const adapter = this.registry.get(first.adapterId);
+    // Built now for its warnings and metadata (pure); the engine builds the calls again from the stored intent.
+    const built = adapter.buildSubmit(intent);
+    const blobs = this.blobs;
+    if (!blobs) throw new BridgeError('internal_error', 'A synchronous upstream needs a BlobStore (BLOB_STORE) and none is registered.');
+    const stored = await storeReferences(intent, blobs);
+    const record = newTaskRecord({
+      id,
+      owner: principal.owner,
+      channelId: first.id,
+      adapterId: adapter.id,
+      upstreamRef: { id: '' },
+      intent,
+      built,
+      now: this.clock.now(),
+      syncRun: { intent: stored, channels: channels.map((c) => c.id) },
+      ...(submitOptions.callbackUrl !== undefined ? { callbackUrl: submitOptions.callbackUrl } : {}),
+    });
+    await this.store.create(record);
+    onAccepted();
+    log.info(
+      { event: 'task_submitted', owner: principal.owner, channel: first.id, model: record.model, synchronous: true, warnings: record.warnings },
+      'task submitted; the engine makes the synchronous upstream call',
+    );
+    return record;
+  }
+
+  /** An upstream that answered the result in its submit response: store its bytes, then the task is terminal (settled by the engine). */
+  private async applyFinalAnswer(record: TaskRecord, state: UpstreamTaskState, log: Logger): Promise<void> {
+    let images = state.images;
+    if (this.blobs && this.blobUrls) {
+      images = await storeResultImages(state.images, this.blobs, this.blobUrls).catch((err: unknown) => {
+        log.error({ event: 'result_not_stored', error: errorFields(err) }, 'an upstream image could not be stored');
+        return [];
+      });
+    }
+    const stored = images.every((i) => !isBytesImage(i)) ? images : [];
+    const ok = state.status !== 'succeeded' || stored.length > 0;
+    // URLs of images the bridge stored are its own; the result-URL policy judges an upstream's.
+    const own = new Set(stored.flatMap((image, i) => (state.images[i] !== undefined && isBytesImage(state.images[i] as UpstreamImage) && !isBytesImage(image) ? [image.url] : [])));
+    const judge = (url: string): string | undefined => (own.has(url) ? undefined : (this.checkResultUrl ?? defaultResultUrlCheck)(url));
+    applyUpstreamState(record, ok ? { ...state, images: stored } : { status: 'failed', images: [], error: { code: 'internal_error', message: 'The images the upstream returned could not be stored.' } }, this.clock.now(), [], judge);
   }
 
   /**

@@ -5,12 +5,13 @@
  *   import { runAdapterConformance } from 'image-task-bridge/testing';
  *   runAdapterConformance({ adapter: new MyAdapter(), fixturesDir: join(__dirname, '../../fixtures/my'), ... });
  *
- * What it checks, with no network: identity and capabilities as data; golden mappings (platform request ->
+ * What it checks, with no network: identity and capabilities as data (images per call, aspect ratios); golden mappings (platform request ->
  * exact upstream request); purity and determinism of buildSubmit; that nothing a client sent vanishes (prompt,
  * references, seed, quality are sent or warned about); that what the capabilities serve, at every declared
  * limit, builds a request the upstream accepts (`upstreamRejects`, written from the upstream's own rules);
- * that the given refusals are refused before any build; submit/poll fixtures mapped to the exact platform
- * task; malformed bodies rejected as upstream_error; the key in an auth header. Retries, timeouts, 429/5xx
+ * that the given refusals are refused before any build; submit fixtures mapped to a handle or, for a
+ * synchronous answer, to the exact final task (bytes shown as `bytes:<type>:<length>`); poll fixtures mapped to
+ * the exact platform task; malformed bodies rejected as upstream_error; the key in an auth header. Retries, timeouts, 429/5xx
  * typing and keeping the key out of URLs, bodies and errors belong to the shared upstream client and are
  * tested there, not per adapter. test/testing/adapter-conformance.test.ts shows every check failing on a
  * deliberately broken adapter.
@@ -24,8 +25,9 @@ import type { ImageIntent, ImageRef, Warning } from '../intent/intent';
 import { MODEL_CATALOG, type Family, type TaskType } from '../platform/catalog';
 import { isBridgeError } from '../platform/errors';
 import type { TaskStatus } from '../platform/task';
+import { defaultResultUrlCheck } from '../security/result-url-policy';
 import { applyUpstreamState, newTaskRecord, toPlatformTask } from '../tasks/task-record';
-import type { FamilySupport, ImageAdapter, UpstreamRequest, UpstreamTaskRef, UpstreamTaskState } from '../adapter-kit/contract';
+import { isBytesImage, type FamilySupport, type ImageAdapter, type UpstreamRequest, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
 import { planSubmit } from '../routing/plan';
 import { AdapterRegistry } from '../routing/registry';
 
@@ -51,10 +53,14 @@ export interface FixtureCase {
   readonly httpStatus?: number;
 }
 
-/** A submit response and the handle the adapter must read from it. */
+/**
+ * A submit response and what the adapter must read from it: the handle to poll (all values strings), or
+ * `{ final }`, the platform task a synchronous answer maps to. Images answered as bytes appear in `result_urls`
+ * as `bytes:<mimeType>:<byteLength>` (the BlobStore gives them real URLs at run time).
+ */
 export interface SubmitFixtureCase extends FixtureCase {
-  /** Expected handle (all values strings). */
-  readonly expected: UpstreamTaskRef;
+  /** Expected handle, or the final task. */
+  readonly expected: UpstreamTaskRef | { readonly final: ExpectedTask };
 }
 
 /** The platform task fields a poll fixture must produce (from a queued task at 0%). */
@@ -201,6 +207,11 @@ function servedAtLimits(adapter: ImageAdapter): Array<{ why: string; intent: Ima
         out.push({ why: `${family} ${taskType}: format ${format}`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [], format }) });
       }
     }
+    for (const ratio of support.aspectRatios ?? []) {
+      const g = servedIntent(family, support).geometry;
+      if (g.kind !== 'aspect') continue;
+      out.push({ why: `${family}: aspect ratio ${ratio} (aspectRatios)`, intent: servedIntent(family, support, { geometry: { ...g, aspectRatio: ratio } }) });
+    }
     for (const row of MODEL_CATALOG.filter((m) => m.family === family && m.resolution !== undefined && (support.resolutions ?? []).includes(m.resolution))) {
       out.push({
         why: `${row.name}: resolution ${String(row.resolution)}`,
@@ -229,7 +240,8 @@ function taskFields(state: UpstreamTaskState, taskType: TaskType): ExpectedTask 
     built: { warnings: [], metadata: {} },
     now: 0,
   });
-  applyUpstreamState(record, state, 1);
+  const images = state.images.map((i) => (isBytesImage(i) ? { url: `bytes:${i.mimeType}:${i.data.byteLength}` } : i));
+  applyUpstreamState(record, { ...state, images }, 1, [], (url) => (url.startsWith('bytes:') ? undefined : defaultResultUrlCheck(url)));
   const task = toPlatformTask(record);
   return {
     status: task.status,
@@ -268,6 +280,8 @@ export interface ConformanceCheck {
 export const CONFORMANCE_CHECK_KINDS = [
   'kebab-case-id',
   'declared-capabilities',
+  'images-per-call',
+  'aspect-ratios-known',
   'goldens-present',
   'golden',
   'pure-build',
@@ -318,6 +332,20 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
       expect(Number.isInteger(support.maxImages) && support.maxImages >= 1).toBe(true);
       expect(Number.isInteger(support.maxReferences) && support.maxReferences >= 0).toBe(true);
       if (support.taskTypes.includes('image2image')) expect(support.maxReferences).toBeGreaterThanOrEqual(1);
+    }
+  });
+  add('images-per-call', group, 'images per call: a whole number from 1 to maxImages; below maxImages (fan-out) only for a synchronous adapter', () => {
+    for (const { family, support } of served) {
+      const perCall = support.imagesPerCall ?? support.maxImages;
+      expect({ family, ok: Number.isInteger(perCall) && perCall >= 1 && perCall <= support.maxImages }).toStrictEqual({ family, ok: true });
+      if (adapter.synchronous !== true) expect({ family, perCall }).toStrictEqual({ family, perCall: support.maxImages });
+    }
+  });
+  add('aspect-ratios-known', group, 'declared aspect ratios are ratios the platform accepts for the family; a minimum prompt length is a positive whole number', () => {
+    for (const { family, support } of served) {
+      const platform = new Set(MODEL_CATALOG.filter((m) => m.family === family).flatMap((m) => m.aspectRatios));
+      for (const ratio of support.aspectRatios ?? []) expect({ family, ratio, known: platform.has(ratio) }).toStrictEqual({ family, ratio, known: true });
+      if (support.minPromptLength !== undefined) expect({ family, minPromptLength: Number.isInteger(support.minPromptLength) && support.minPromptLength >= 1 }).toStrictEqual({ family, minPromptLength: true });
     }
   });
 
@@ -399,10 +427,18 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
 
   group = 'submit responses';
   for (const f of opts.submitFixtures) {
-    add('submit-fixture', group, `${f.file} -> upstream handle`, () => {
-      const ref = adapter.parseSubmit({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) });
-      expect(ref).toStrictEqual(f.expected);
-      for (const v of Object.values(ref)) expect(typeof v).toBe('string');
+    const expected = f.expected;
+    const final = 'final' in expected && typeof expected.final === 'object' ? (expected.final as ExpectedTask) : undefined;
+    add('submit-fixture', group, `${f.file} -> ${final ? `final ${final.status}` : 'upstream handle'}`, () => {
+      const outcome = adapter.parseSubmit({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) });
+      if (final) {
+        if (outcome.kind !== 'final') throw new Error(`expected a final state, got a handle ${JSON.stringify(outcome.ref)}`);
+        if (outcome.state.status === 'succeeded') expect(outcome.state.images.length).toBeGreaterThan(0);
+        expect(taskFields(outcome.state, 'text2image')).toStrictEqual(final);
+        return;
+      }
+      expect(outcome).toStrictEqual({ kind: 'handle', ref: expected });
+      if (outcome.kind === 'handle') for (const v of Object.values(outcome.ref)) expect(typeof v).toBe('string');
     });
   }
 

@@ -14,6 +14,7 @@ import type { Clock, Logger, Metrics, Random } from '../core/ports';
 import { cryptoRandom, silentLogger, systemClock } from '../core/system';
 import { classifyUpstreamAnswer } from './upstream-classify';
 import { realSleep, retryDelay, type Sleeper, type UpstreamRetryPolicy } from './upstream-retry';
+import { buildMultipartBody } from './multipart-body';
 import { UpstreamTransport } from './upstream-transport';
 import type { UpstreamCallContext, UpstreamClient, UpstreamOperation } from './upstream-client';
 import { FairSlots } from './fair-slots';
@@ -97,7 +98,7 @@ export class HttpUpstreamClient implements UpstreamClient {
 
   async send(channel: Channel, adapter: ImageAdapter, request: UpstreamRequest, operation: UpstreamOperation, context: UpstreamCallContext = {}): Promise<UpstreamResponse> {
     const url = this.transport.resolveUrl(channel, request.path);
-    const data = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const { data, contentType } = this.encodeBody(request);
     if (data !== undefined && Buffer.byteLength(data) > this.opts.maxRequestBytes) {
       throw new ValidationError(
         'payload_too_large',
@@ -107,10 +108,13 @@ export class HttpUpstreamClient implements UpstreamClient {
     const headers: Record<string, string> = {
       Accept: 'application/json',
       'User-Agent': this.opts.userAgent,
-      ...(data !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(contentType !== undefined ? { 'Content-Type': contentType } : {}),
+      ...requestHeaders(channel.id, request.headers),
       ...adapter.authHeaders(channel.apiKey),
     };
-    const timeoutMs = operation === 'submit' ? this.opts.submitTimeoutMs : this.opts.pollTimeoutMs;
+    const defaultTimeoutMs = operation === 'submit' ? this.opts.submitTimeoutMs : this.opts.pollTimeoutMs;
+    const timeoutMs = Math.min(request.timeoutMs ?? defaultTimeoutMs, MAX_CALL_TIMEOUT_MS);
+    const maxResponseBytes = Math.min(request.maxResponseBytes ?? this.opts.maxResponseBytes, MAX_RESPONSE_BYTES);
     // Header values derived from the key (e.g. Basic base64) are secrets too; ones that merely contain it are covered by the key.
     const secrets = [channel.apiKey, ...Object.values(adapter.authHeaders(channel.apiKey)).filter((v) => !v.includes(channel.apiKey))];
 
@@ -121,7 +125,7 @@ export class HttpUpstreamClient implements UpstreamClient {
         const release = await this.slots(channel).acquire(context.owner ?? '', timeoutMs, () => noSlotError(channel, this.opts.maxSocketsPerChannel, timeoutMs));
         let answer;
         try {
-          answer = await this.transport.exchange(channel, request.method, url, data, headers, timeoutMs);
+          answer = await this.transport.exchange(channel, request.method, url, data, headers, timeoutMs, maxResponseBytes);
         } finally {
           release();
         }
@@ -163,6 +167,35 @@ export class HttpUpstreamClient implements UpstreamClient {
   async close(): Promise<void> {
     this.transport.close();
   }
+
+  /** The request body on the wire: JSON, or multipart/form-data for `form`. */
+  private encodeBody(request: UpstreamRequest): { data: string | Buffer | undefined; contentType: string | undefined } {
+    if (request.form !== undefined) {
+      const multipart = buildMultipartBody(request.form, this.random.bytes(16));
+      return { data: multipart.body, contentType: multipart.contentType };
+    }
+    if (request.body === undefined) return { data: undefined, contentType: undefined };
+    return { data: JSON.stringify(request.body), contentType: 'application/json' };
+  }
+}
+
+/** Longest a single upstream call may be given (`UpstreamRequest.timeoutMs` is capped here): 10 minutes. */
+export const MAX_CALL_TIMEOUT_MS = 10 * 60 * 1000;
+/** Largest answer a request may ask for (`UpstreamRequest.maxResponseBytes` is capped here): 128 MiB. */
+export const MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+
+/** Headers an adapter may not set: the transport and the auth own them. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'content-type']);
+
+/** An adapter's per-request headers, checked: a reserved name or a value with CR/LF is a bug in the adapter. */
+function requestHeaders(channelId: string, headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  if (headers === undefined) return {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (RESERVED_HEADERS.has(name.toLowerCase()) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) {
+      throw new ConfigError(`upstream ${channelId}: the adapter set the header "${name.slice(0, 40)}", which adapters may not set.`);
+    }
+  }
+  return { ...headers };
 }
 
 /** No socket of the channel came free in time: the request was never sent, so it may go elsewhere (neverLeft). */

@@ -42,8 +42,10 @@ export function createLeanHttpAdapter(options: LeanHttpAdapterOptions): AxiosAda
       const url = new URL(config.url ?? '', config.baseURL);
       const isHttps = url.protocol === 'https:';
       const headers = AxiosHeaders.from(config.headers).toJSON(true) as Record<string, string>;
-      const body = typeof config.data === 'string' ? config.data : undefined;
+      const body = typeof config.data === 'string' || Buffer.isBuffer(config.data) ? (config.data as string | Buffer) : undefined;
       if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+      // A request may ask for a larger answer than the pool's default (a synchronous call answering base64 images).
+      const maxResponseBytes = typeof config.maxContentLength === 'number' && config.maxContentLength > 0 ? config.maxContentLength : options.maxResponseBytes;
       headers['Accept-Encoding'] = 'gzip, deflate, br';
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -70,8 +72,8 @@ export function createLeanHttpAdapter(options: LeanHttpAdapterOptions): AxiosAda
           let size = 0;
           stream.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > options.maxResponseBytes) {
-              const err = new Error(`maxContentLength size of ${options.maxResponseBytes} exceeded`);
+            if (size > maxResponseBytes) {
+              const err = new Error(`maxContentLength size of ${maxResponseBytes} exceeded`);
               req.destroy();
               decoder?.destroy();
               fail(err);

@@ -110,13 +110,21 @@ export class UpstreamTransport {
   }
 
   /** One attempt: sends and reads the whole answer within `timeoutMs` (connect, send, headers, body). */
-  async exchange(channel: Channel, method: string, url: string, data: string | undefined, headers: Record<string, string>, timeoutMs: number): Promise<RawUpstreamAnswer> {
+  async exchange(
+    channel: Channel,
+    method: string,
+    url: string,
+    data: string | Buffer | undefined,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    maxResponseBytes: number = this.limits.maxResponseBytes,
+  ): Promise<RawUpstreamAnswer> {
     const pool = this.pool(channel);
     let response: AxiosResponse<Buffer>;
     try {
-      response = await pool.instance.request<Buffer>({ method, url, data, headers, timeout: timeoutMs });
+      response = await pool.instance.request<Buffer>({ method, url, data, headers, timeout: timeoutMs, maxContentLength: maxResponseBytes });
     } catch (err) {
-      throw this.transportError(channel, err, timeoutMs);
+      throw this.transportError(channel, err, timeoutMs, maxResponseBytes);
     }
     return { status: response.status, headers: response.headers as Record<string, unknown>, body: response.data };
   }
@@ -172,7 +180,7 @@ export class UpstreamTransport {
     return pool;
   }
 
-  private transportError(channel: Channel, err: unknown, timeoutMs: number): UpstreamError {
+  private transportError(channel: Channel, err: unknown, timeoutMs: number, maxResponseBytes: number): UpstreamError {
     const codes = errorCodes(err);
     const has = (...wanted: string[]): boolean => wanted.some((c) => codes.includes(c));
     const message = err instanceof Error ? err.message : String(err);
@@ -180,7 +188,7 @@ export class UpstreamTransport {
       return new UpstreamError('timeout', `upstream ${channel.id} did not accept a connection within ${this.limits.connectTimeoutMs} ms.`);
     }
     if (/maxContentLength/i.test(message)) {
-      return new UpstreamError('too_large', `upstream ${channel.id} sent a response larger than ${this.limits.maxResponseBytes} bytes; it was not read.`);
+      return new UpstreamError('too_large', `upstream ${channel.id} sent a response larger than ${maxResponseBytes} bytes; it was not read.`);
     }
     if (has('ECONNABORTED', 'ETIMEDOUT') || /timeout/i.test(message)) {
       return new UpstreamError('timeout', `upstream ${channel.id} did not answer within ${timeoutMs} ms.`);

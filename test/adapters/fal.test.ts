@@ -13,6 +13,7 @@ import { normalizePlatformRequest } from '../../src/intent/normalize';
 import type { Channel } from '../../src/routing/channels';
 import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
 import { DEFAULT_UPSTREAM_CLIENT_OPTIONS, HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
+import { refOf, urlsOf } from '../support/outcomes';
 
 const DIR = join(__dirname, '../../fixtures/fal');
 
@@ -284,13 +285,13 @@ describe('fal adapter specifics', () => {
   }
 
   it('submit -> COMPLETED -> follow -> result: succeeded with the result images', () => {
-    const ref = fal.parseSubmit({ status: 200, body: fixture('submit.accepted.json') });
+    const ref = refOf(fal.parseSubmit({ status: 200, body: fixture('submit.accepted.json') }));
     const { requests, outcome } = drivePoll(ref, (req) =>
       req.path.endsWith('/status') ? { status: 200, body: fixture('status.completed.json') } : { status: 200, body: fixture('result.succeeded-multiple.json') },
     );
     expect(requests).toStrictEqual([{ method: 'GET', path: `${QUEUE}/status` }, RESULT_FOLLOW]);
     expect(outcome.kind === 'state' && outcome.state.status).toBe('succeeded');
-    expect(outcome.kind === 'state' && outcome.state.images.map((i) => i.url)).toStrictEqual([
+    expect(outcome.kind === 'state' && urlsOf(outcome.state.images)).toStrictEqual([
       'https://v3.fal.media/files/koala/A1b2C3d4E5f6G7h8I9j0k_0.jpeg',
       'https://v3.fal.media/files/koala/L1m2N3o4P5q6R7s8T9u0v_1.jpeg',
       'https://v3.fal.media/files/koala/W1x2Y3z4A5b6C7d8E9f0g_2.jpeg',
@@ -298,7 +299,7 @@ describe('fal adapter specifics', () => {
   });
 
   it('submit -> COMPLETED -> follow -> 422 result: failed with fal\'s reason', () => {
-    const ref = fal.parseSubmit({ status: 200, body: fixture('submit.accepted.json') });
+    const ref = refOf(fal.parseSubmit({ status: 200, body: fixture('submit.accepted.json') }));
     const { requests, outcome } = drivePoll(ref, (req) =>
       req.path.endsWith('/status') ? { status: 200, body: fixture('status.completed.json') } : { status: 422, body: fixture('result.failed-422.json') },
     );
@@ -340,7 +341,7 @@ describe('fal adapter over the wire (shared upstream client, nock)', () => {
   /** Submit, then poll once (following as the adapter asks) through the real client. */
   async function submitAndPoll(intentBody: Record<string, unknown>): Promise<PollOutcome> {
     const built = fal.buildSubmit(normalizePlatformRequest({ body: intentBody }));
-    const ref = fal.parseSubmit(await client.send(channel, fal, built.request, 'submit'));
+    const ref = refOf(fal.parseSubmit(await client.send(channel, fal, built.request, 'submit')));
     let request = fal.buildPoll(ref);
     for (;;) {
       const outcome = fal.parsePoll(await client.send(channel, fal, request, 'poll'), ref);
@@ -359,7 +360,7 @@ describe('fal adapter over the wire (shared upstream client, nock)', () => {
       .reply(200, fixture('result.succeeded.json'));
     const outcome = await submitAndPoll({ model: 'NanoBanana', prompt: 'make it blue', image: REF_A });
     expect(outcome.kind === 'state' && outcome.state.status).toBe('succeeded');
-    expect(outcome.kind === 'state' && outcome.state.images.map((i) => i.url)).toStrictEqual(['https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png']);
+    expect(outcome.kind === 'state' && urlsOf(outcome.state.images)).toStrictEqual(['https://v3.fal.media/files/rabbit/Xq1b2C3d4E5f6G7h8I9j0_output.png']);
     scope.done();
   });
 

@@ -13,6 +13,7 @@ import { GPT_IMAGE_2_SIZES } from '../../src/platform/gpt-image-2-sizes';
 import { MODEL_CATALOG } from '../../src/platform/catalog';
 import { SANDBOX_MODEL_IDS, startSandboxHub, validateSandboxSubmit, type SandboxHub } from '../../src/sandbox';
 import { FakeClock } from '../support/fake-clock';
+import { refOf, urlsOf } from '../support/outcomes';
 
 const http = axios.create({ validateStatus: () => true });
 const QUEUED_MS = 300;
@@ -465,7 +466,7 @@ describe('sandbox hub with the hub adapter', () => {
     const { request } = adapter.buildSubmit(intent);
     const submitted = await http.request({ method: request.method, url: `${hub.baseUrl}${request.path}`, data: request.body, headers: { ...adapter.authHeaders(hub.apiKey), ...headers } });
     expect({ status: submitted.status, body: submitted.data }).toMatchObject({ status: 202 });
-    const ref = adapter.parseSubmit({ status: submitted.status, body: submitted.data });
+    const ref = refOf(adapter.parseSubmit({ status: submitted.status, body: submitted.data }));
     const pollOnce = async () => {
       const p = adapter.buildPoll(ref);
       const res = await http.request({ method: p.method, url: `${hub.baseUrl}${p.path}`, headers: adapter.authHeaders(hub.apiKey), responseType: 'text', transformResponse: (x: unknown) => x });
@@ -491,7 +492,7 @@ describe('sandbox hub with the hub adapter', () => {
     const images = done.kind === 'state' ? done.state.images : [];
     expect(images).toHaveLength(intent.count);
     for (const image of images) expect(image).toStrictEqual({ url: expect.stringContaining(`${hub.baseUrl}/files/`), contentType: `image/${intent.format}`, width: expect.any(Number), height: expect.any(Number) });
-    const first = await fetchImage(images[0]?.url ?? '');
+    const first = await fetchImage(urlsOf(images)[0] ?? '');
     expect((await sharp(first.bytes).metadata()).format).toBe(intent.format);
   });
 

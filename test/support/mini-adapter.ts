@@ -8,7 +8,7 @@ export const miniAdapter: ImageAdapter = {
   buildSubmit: () => {
     throw new Error('not used');
   },
-  parseSubmit: () => ({ id: 'x' }),
+  parseSubmit: () => ({ kind: 'handle', ref: { id: 'x' } }),
   buildPoll: () => ({ method: 'GET', path: '/' }),
   parsePoll: () => ({ kind: 'state', state: { status: 'queued', images: [] } }),
 };

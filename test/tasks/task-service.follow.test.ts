@@ -23,7 +23,7 @@ class StubAdapter implements ImageAdapter {
     return { request: { method: 'POST' as const, path: '/jobs', body: { go: true } }, warnings: [], metadata: {} };
   }
   parseSubmit(response: UpstreamResponse) {
-    return { id: (response.body as { id: string }).id };
+    return { kind: 'handle' as const, ref: { id: (response.body as { id: string }).id } };
   }
   buildPoll(ref: { id: string }) {
     return { method: 'GET' as const, path: `/jobs/${ref.id}` };

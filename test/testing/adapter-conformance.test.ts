@@ -47,6 +47,12 @@ let calls = 0;
 const CASES: ReadonlyArray<[ConformanceCheckKind, string, (base: AdapterConformanceOptions) => AdapterConformanceOptions]> = [
   ['kebab-case-id', 'an id with capitals and an underscore', (o) => ({ ...o, adapter: broken({ id: 'Hub_Adapter' }) })],
   ['declared-capabilities', 'a family declared with maxImages 0', (o) => ({ ...o, adapter: broken({ capabilities: capabilities((c) => void ((c['nano-banana'] as Record<string, unknown>).maxImages = 0)) }) })],
+  [
+    'images-per-call',
+    'a queue-and-poll adapter that declares 2 images per call below maxImages 4 (fan-out is for synchronous adapters)',
+    (o) => ({ ...o, adapter: broken({ capabilities: capabilities((c) => void ((c['nano-banana'] as Record<string, unknown>).imagesPerCall = 2)) }) }),
+  ],
+  ['aspect-ratios-known', 'a family declaring the ratio 7:3, which the platform does not have', (o) => ({ ...o, adapter: broken({ capabilities: capabilities((c) => void ((c['nano-banana'] as Record<string, unknown>).aspectRatios = ['1:1', '7:3'])) }) })],
   ['goldens-present', 'no golden case', (o) => ({ ...o, goldens: [] })],
   ['golden', 'a build to the wrong path', (o) => ({ ...o, adapter: broken({ buildSubmit: (i) => ({ ...hub.buildSubmit(i), request: { ...hub.buildSubmit(i).request, path: '/hub/v1/task' } }) }) })],
   ['pure-build', 'a build that numbers its requests', (o) => ({ ...o, adapter: broken(editInput((input) => void (input.request_number = ++calls))) })],
@@ -64,14 +70,30 @@ const CASES: ReadonlyArray<[ConformanceCheckKind, string, (base: AdapterConforma
     (o) => ({ ...o, adapter: broken({ capabilities: capabilities((c) => void ((c['nano-banana-pro'] as Record<string, unknown>).resolutions = ['1K', '2K', '4K', '8K'])) }) }),
   ],
   ['warning', 'a build that loses its warnings', (o) => ({ ...o, adapter: broken({ buildSubmit: (i) => ({ ...hub.buildSubmit(i), warnings: [] }) }) })],
-  ['submit-fixture', 'a submit read with the wrong handle', (o) => ({ ...o, adapter: broken({ parseSubmit: (r) => ({ id: `${hub.parseSubmit(r).id}-x` }) }) })],
+  [
+    'submit-fixture',
+    'a submit read with the wrong handle',
+    (o) => ({
+      ...o,
+      adapter: broken({
+        parseSubmit: (r) => {
+          const outcome = hub.parseSubmit(r);
+          return outcome.kind === 'handle' ? { kind: 'handle', ref: { id: `${outcome.ref.id}-x` } } : outcome;
+        },
+      }),
+    }),
+  ],
   ['poll-fixtures-present', 'no failed poll fixture', (o) => ({ ...o, pollFixtures: o.pollFixtures.filter((f) => 'follow' in f.expected || f.expected.status !== 'failed') })],
   ['first-poll', 'a poll sent as POST', (o) => ({ ...o, adapter: broken({ buildPoll: (ref) => ({ ...hub.buildPoll(ref), method: 'POST' }) }) })],
   ['poll-fixture', 'every poll read as processing', (o) => ({ ...o, adapter: broken({ parsePoll: () => ({ kind: 'state', state: { status: 'processing', images: [] } }) }) })],
   ['malformed-fixtures-present', 'no malformed fixture', (o) => ({ ...o, malformedFixtures: [] })],
   ['malformed-fixture', 'a poll that guesses queued for a body it cannot read', (o) => ({ ...o, adapter: broken({ parsePoll: (r, ref) => guess(() => hub.parsePoll(r, ref)) }) })],
   ['malformed-poll-body', 'a poll that guesses queued for a body it cannot read', (o) => ({ ...o, adapter: broken({ parsePoll: (r, ref) => guess(() => hub.parsePoll(r, ref)) }) })],
-  ['malformed-submit-body', 'a submit that guesses an id for a body without one', (o) => ({ ...o, adapter: broken({ parseSubmit: (r) => ({ id: String((r.body as { task_id?: unknown } | undefined)?.task_id ?? 'unknown') }) }) })],
+  [
+    'malformed-submit-body',
+    'a submit that guesses an id for a body without one',
+    (o) => ({ ...o, adapter: broken({ parseSubmit: (r) => ({ kind: 'handle', ref: { id: String((r.body as { task_id?: unknown } | undefined)?.task_id ?? 'unknown') } }) }) }),
+  ],
   ['key-in-auth-header', 'no auth header', (o) => ({ ...o, adapter: broken({ authHeaders: () => ({}) }) })],
   [
     'describe-error-total',

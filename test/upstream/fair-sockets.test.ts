@@ -18,7 +18,7 @@ const adapter: ImageAdapter = {
   buildSubmit: () => {
     throw new Error('not used');
   },
-  parseSubmit: () => ({ id: 'x' }),
+  parseSubmit: () => ({ kind: 'handle', ref: { id: 'x' } }),
   buildPoll: (ref) => ({ method: 'GET', path: `/hub/v1/tasks/${ref.id}` }),
   parsePoll: () => ({ kind: 'state', state: { status: 'queued', images: [] } }),
 };
