@@ -5,6 +5,8 @@
 import 'reflect-metadata';
 import type { DestinationStream } from 'pino';
 import { container as rootContainer, instanceCachingFactory, Lifecycle, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import type { constructor } from 'tsyringe/dist/typings/types';
+import type { ImageAdapter } from '../adapter-kit/contract';
 import { ADAPTER_CLASSES } from './adapter-classes';
 import type { BlobStore } from '../blobs/blob-store';
 import { BlobUrls } from '../blobs/blob-urls';
@@ -94,6 +96,11 @@ export interface AppContainerOverrides {
    * listen URL once it listens). Neither: blob URLs are path-only and a warning says so.
    */
   readonly publicBaseUrl?: () => string | undefined;
+  /**
+   * Adapters the host adds next to the built-in ones (classes, or instances): `createAppContainer(config,
+   * { adapters: [MyAdapter] })`. Their ids must differ from the built-ins'; CONFIG_FILE channels may name them.
+   */
+  readonly adapters?: ReadonlyArray<constructor<ImageAdapter> | ImageAdapter>;
 }
 
 /**
@@ -144,7 +151,17 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   value(PromMetrics, () => new PromMetrics({ processMetrics: overrides.processMetrics ?? true }));
   value<PromMetrics>(METRICS as InjectionToken<PromMetrics>, () => c.resolve(PromMetrics));
 
-  if (!has(ADAPTERS)) for (const cls of ADAPTER_CLASSES) c.register(ADAPTERS, { useClass: cls });
+  // Built-in adapters, then the host's own (`overrides.adapters`): a host adds an adapter without replacing the
+  // built-ins. Registering ADAPTERS itself (in `register` or the parent) still replaces the whole set.
+  if (!has(ADAPTERS)) {
+    for (const cls of ADAPTER_CLASSES) c.register(ADAPTERS, { useClass: cls });
+    for (const adapter of overrides.adapters ?? []) {
+      if (typeof adapter === 'function') c.register(ADAPTERS, { useClass: adapter });
+      else c.register(ADAPTERS, { useValue: adapter });
+    }
+  } else if ((overrides.adapters ?? []).length > 0) {
+    throw new ConfigError('overrides.adapters adds to the built-in adapters; it cannot be combined with registering ADAPTERS yourself (register the extra adapters there too).');
+  }
   if (!has(AdapterRegistry)) c.register(AdapterRegistry, { useClass: AdapterRegistry });
   value(CHANNELS, () => appChannels(config, c.resolve(AdapterRegistry)));
   value<ChannelRouter>(CHANNEL_ROUTER, () => c.resolve(WeightedChannelRouter));

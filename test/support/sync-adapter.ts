@@ -3,7 +3,7 @@
  * the images themselves, `{ data: [{ b64: <base64>, mime: "image/png" }] }`, after the generation; one image
  * per call (n fans out), 1:1 and 16:9 only. Errors: `{ error: { message } }` with a 4xx/5xx status.
  */
-import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse } from '../../src/adapter-kit/contract';
+import type { AdapterCapabilities, BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse } from '../../src/adapter-kit/contract';
 import type { ImageIntent } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 
@@ -11,9 +11,9 @@ import { UpstreamError } from '../../src/platform/errors';
 export class PixelSyncAdapter implements ImageAdapter {
   readonly id = 'pixelsync';
   readonly synchronous = true;
-  readonly capabilities = {
+  readonly capabilities: AdapterCapabilities = {
     'nano-banana': { taskTypes: ['text2image', 'image2image'], formats: ['png'], maxImages: 4, imagesPerCall: 1, maxReferences: 2, aspectRatios: ['1:1', '16:9'], minPromptLength: 3 },
-  } as const;
+  };
 
   authHeaders(apiKey: string): Record<string, string> {
     return { 'x-pixelsync-key': apiKey };
