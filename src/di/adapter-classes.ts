@@ -10,3 +10,6 @@ import type { ImageAdapter } from '../adapter-kit/contract';
 export const ADAPTER_CLASSES: ReadonlyArray<constructor<ImageAdapter>> = (Object.values(registered) as unknown[]).filter(
   (value): value is constructor<ImageAdapter> => typeof value === 'function',
 );
+
+/** The built-in adapter classes by name, for out-of-tree use (re-exported by the library entry). */
+export { HubAdapter, FalAdapter, ExampleAdapter } from '../../adapters';

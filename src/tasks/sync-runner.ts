@@ -73,12 +73,12 @@ export class SyncRunner {
   }
 
   private get blobs(): BlobStore {
-    if (!this.blobStore) throw new Error('A synchronous upstream needs a BlobStore (BLOB_STORE) and none is registered.');
+    if (!this.blobStore) throw new Error('A synchronous upstream needs a BlobStore and none is registered.');
     return this.blobStore;
   }
 
   private get urls(): BlobUrls {
-    if (!this.blobUrls) throw new Error('A synchronous upstream needs BlobUrls (BLOB_URLS) and none is registered.');
+    if (!this.blobUrls) throw new Error('A synchronous upstream needs BlobUrls and none is registered.');
     return this.blobUrls;
   }
 

@@ -188,7 +188,7 @@ export class TaskSubmitter {
     // Built now for its warnings and metadata (pure); the engine builds the calls again from the stored intent.
     const built = adapter.buildSubmit(intent);
     const blobs = this.blobs;
-    if (!blobs) throw new BridgeError('internal_error', 'A synchronous upstream needs a BlobStore (BLOB_STORE) and none is registered.');
+    if (!blobs) throw new BridgeError('internal_error', 'A synchronous upstream needs a BlobStore and none is registered.');
     const stored = await storeReferences(intent, blobs);
     const record = newTaskRecord({
       id,
