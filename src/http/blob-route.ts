@@ -39,6 +39,14 @@ export function registerBlobRoute(app: FastifyInstance, deps: BlobRouteDependenc
       .header('cache-control', `private, max-age=${maxAge}, immutable`)
       // A result URL is meant to be embedded and fetched from anywhere (the plugin's default is same-origin).
       .header('cross-origin-resource-policy', 'cross-origin');
+    if (request.method === 'HEAD') {
+      // Headers only (with the real Content-Length): release the file handle or object stream at once.
+      blob.body.destroy();
+      reply.hijack();
+      reply.raw.writeHead(200, reply.getHeaders() as Record<string, string>);
+      reply.raw.end();
+      return reply;
+    }
     return reply.send(blob.body);
   });
 }

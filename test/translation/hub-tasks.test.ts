@@ -74,7 +74,7 @@ function poll(record: TaskRecord, body: unknown, now = CREATED + 1000): Platform
 
 describe('hub submit response', () => {
   test('submit.accepted gives the upstream task handle', () => {
-    expect(hub.parseSubmit({ status: 201, body: fixture('submit.accepted') })).toStrictEqual({ id: 'hub_tsk_7c1f2e9a40b84d1b' });
+    expect(hub.parseSubmit({ status: 201, body: fixture('submit.accepted') })).toStrictEqual({ kind: 'handle', ref: { id: 'hub_tsk_7c1f2e9a40b84d1b' } });
   });
 
   test('a submit response without task_id is an upstream_error', () => {
