@@ -14,6 +14,7 @@ export const WARNING_CODES = [
   'parameter_ignored',
   'result_url_refused',
   'results_truncated',
+  'partial_result',
 ] as const;
 
 /** A warning code. */
