@@ -80,7 +80,8 @@ test('PUBLIC_BASE_URL names the URL clients reach the bridge at', async () => {
 test('embedded under a prefix without PUBLIC_BASE_URL: path-only URLs, said once in a warning; served under the prefix', async () => {
   const logger = new CapturingLogger();
   const container = createAppContainer(hubConfig({ BLOB_DIR: dir }), { processMetrics: false, register: (c) => c.register(LOGGER, { useValue: logger }) });
-  const host = Fastify();
+  // Sockets are closed with the host, whatever state a keep-alive client left them in (no wait on a loaded machine).
+  const host = Fastify({ forceCloseConnections: true });
   await host.register(createBridgePlugin(container), { prefix: '/bridge' });
   await host.listen({ port: 0, host: '127.0.0.1' });
   try {
