@@ -74,6 +74,9 @@ export function startBanner(gateway: Gateway): string {
   if (gateway.developmentKey) {
     lines.push(`*** Development key (valid until this process stops): ${gateway.developmentKey}`);
   }
+  if (gateway.developmentWebhookSecret) {
+    lines.push(`*** Development webhook secret (verify callback_url webhooks with it; valid until this process stops): ${gateway.developmentWebhookSecret}`);
+  }
   lines.push(
     '',
     'Try it:',

@@ -12,6 +12,7 @@ import { createTranslationContainer } from '../di/container';
 import { DEFAULT_NORMALIZE_OPTIONS, type NormalizeOptions } from '../intent/normalize';
 import { BridgeError, isBridgeError, ValidationError } from '../platform/errors';
 import { createReferenceUrlCheck, DEFAULT_REFERENCE_URL_POLICY } from '../security/url-policy';
+import { takeCallbackUrl } from '../webhooks/callback-url';
 
 /** Streams of one translate run (the CLI passes the process streams; tests pass their own). */
 export interface TranslateIo {
@@ -31,6 +32,8 @@ export interface TranslateOutput {
   warnings: unknown[];
   /** Facts the adapter adds to the platform task's metadata (e.g. requested_size / actual_size). */
   metadata: Record<string, unknown>;
+  /** The checked `callback_url` (webhooks), when the request has one: it goes to the task, not upstream. */
+  callback_url?: string;
 }
 
 const USAGE = 'Usage: image-task-bridge translate <request.json|-> [--adapter <id>]';
@@ -103,13 +106,16 @@ export async function translate(args: readonly string[], stdin: NodeJS.ReadableS
       }
       candidates = [registry.get(adapterId)];
     }
-    const plan = planSubmit({ body }, registry, TRANSLATE_NORMALIZE_OPTIONS, candidates);
+    // callback_url is checked as a server with WEBHOOK_SECRET set would (public hosts, no allow list).
+    const split = takeCallbackUrl({ body }, { enabled: true, allowHosts: [], maxUrlLength: DEFAULT_NORMALIZE_OPTIONS.maxUrlLength });
+    const plan = planSubmit(split.raw, registry, TRANSLATE_NORMALIZE_OPTIONS, candidates);
     const { method, path, body: upstreamBody } = plan.built.request;
     return {
       intent: plan.intent,
       upstream: { adapter: plan.adapter.id, method, path, body: upstreamBody },
       warnings: [...plan.intent.warnings, ...plan.built.warnings],
       metadata: { ...plan.built.metadata },
+      ...(split.callbackUrl !== undefined ? { callback_url: split.callbackUrl } : {}),
     };
   } finally {
     await container.dispose();

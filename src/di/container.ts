@@ -26,7 +26,8 @@ import type { NormalizeOptions } from '../intent/normalize';
 import { LogUsageSink } from '../tasks/log-usage-sink';
 import { MemoryTaskStore } from '../tasks/memory-task-store';
 import type { Clock, Logger, Random } from '../core/ports';
-import type { TaskStore } from '../tasks/ports';
+import type { TaskNotifier, TaskStore } from '../tasks/ports';
+import { buildTaskNotifier } from './task-notifier';
 import { RedisTaskStore } from '../tasks/redis-task-store';
 import { BullMqTaskScheduler } from '../tasks/engine/bullmq-task-scheduler';
 import { resolveEngineOptions, type EngineOptions } from '../tasks/engine/engine-options';
@@ -66,6 +67,7 @@ import {
   SUBMIT_LIMITER,
   TASK_API,
   TASK_ENGINE,
+  TASK_NOTIFIER,
   TASK_OPTIONS,
   TASK_SCHEDULER,
   TASK_STORE,
@@ -281,6 +283,16 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
       onError: (err) => logger.error({ event: 'engine_queue_error', error: { name: err.name, message: err.message } }, 'task engine queue error'),
     });
   });
+  // Webhook delivery (docs/operations.md "Webhooks"), only with a WEBHOOK_SECRET (without one, callback_url is refused):
+  // BullMQ on the store's Redis for TASK_STORE=redis, in-process timers for the memory store.
+  const webhookSecret = config.webhooks.secret;
+  if (webhookSecret !== undefined) {
+    value<TaskNotifier>(TASK_NOTIFIER, () => {
+      const built = buildTaskNotifier(config, webhookSecret, c.resolve<Clock>(CLOCK), c.resolve<Logger>(LOGGER), c.resolve(PromMetrics));
+      closers.push(() => built.close());
+      return built.notifier;
+    });
+  }
   // The engine starts with the task API (a server or a mounted plugin resolves it) and stops first on close.
   if (!has(TASK_ENGINE) && resolveEngineOptions(engineOptions).enabled) {
     value(TASK_ENGINE, () => {

@@ -35,6 +35,8 @@ export interface Gateway {
   readonly sandbox?: SandboxHub;
   /** The generated development key, in sandbox mode without GATEWAY_API_KEYS. */
   readonly developmentKey?: string;
+  /** The generated webhook signing secret, in sandbox mode without WEBHOOK_SECRET (printed in the banner, never logged). */
+  readonly developmentWebhookSecret?: string;
   /** Stops accepting, finishes in-flight requests (up to the grace period), then closes store, clients and sandbox. */
   close(): Promise<void>;
 }
@@ -44,12 +46,18 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
   let effective = config;
   let sandbox: SandboxHub | undefined;
   let developmentKey: string | undefined;
+  let developmentWebhookSecret: string | undefined;
   if (config.sandbox) {
     sandbox = await startSandboxHub({ ...(options.sandboxTiming ? { timing: options.sandboxTiming } : {}) });
     effective = { ...effective, hub: { baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey } };
     if (config.apiKeys.length === 0) {
       developmentKey = `sk-dev-${randomBytes(18).toString('base64url')}`;
       effective = { ...effective, apiKeys: [{ key: developmentKey, owner: 'developer', label: 'developer' }] };
+    }
+    if (config.webhooks.secret === undefined) {
+      // Like the development key: a newcomer can try callback_url at once; production sets its own secret.
+      developmentWebhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+      effective = { ...effective, webhooks: { ...effective.webhooks, secret: developmentWebhookSecret } };
     }
   }
 
@@ -79,6 +87,7 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
         channels: channels.map((ch) => ({ id: ch.id, adapter: ch.adapterId, priority: ch.priority, weight: ch.weight })),
         task_store: effective.taskStore,
         keys: effective.apiKeys.length,
+        webhooks: effective.webhooks.secret !== undefined,
       },
       'image-task-bridge listening',
     );
@@ -107,6 +116,7 @@ export async function startGateway(config: AppConfig, options: StartGatewayOptio
       server,
       ...(sandbox ? { sandbox } : {}),
       ...(developmentKey ? { developmentKey } : {}),
+      ...(developmentWebhookSecret ? { developmentWebhookSecret } : {}),
       close,
     };
   } catch (err) {

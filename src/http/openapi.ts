@@ -12,6 +12,7 @@ import { healthResponseSchema, readyResponseSchema } from '../platform/probe-res
 import { submitRequestSchema } from '../platform/submit-request';
 import { errorEnvelopeSchema, platformTaskSchema, queryEnvelopeSchema, warningSchema } from '../platform/task';
 import { IDEMPOTENCY_KEY_PATTERN } from '../security/idempotency';
+import { callbackUrlFieldSchema, CALLBACK_URL_FIELD } from '../webhooks/callback-url';
 import { REQUEST_ID_PATTERN } from './request-id';
 
 /** Where the document is served, relative to the bridge's mount path. */
@@ -64,6 +65,9 @@ export const QUERY_ERRORS: readonly ErrorCode[] = ['invalid_request', 'unauthori
 /** Errors the stored-image route can answer. */
 export const BLOB_ERRORS: readonly ErrorCode[] = ['blob_url_invalid', 'blob_url_expired', 'blob_not_found', 'internal_error'];
 
+/** The submit body the HTTP API takes: the platform request and the HTTP layer's callback_url (webhooks). */
+const submitBodySchema = submitRequestSchema.extend({ [CALLBACK_URL_FIELD]: callbackUrlFieldSchema });
+
 /**
  * The multipart form of a submit: the JSON body's fields as text parts (integers as decimal text, `images`
  * repeated), and reference images as file parts named `image` (repeatable). Derived from the JSON schema's
@@ -72,7 +76,7 @@ export const BLOB_ERRORS: readonly ErrorCode[] = ['blob_url_invalid', 'blob_url_
 const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'];
 const submitMultipartSchema = z
   .strictObject({
-    ...submitRequestSchema.shape,
+    ...submitBodySchema.shape,
     image: z
       .union([submitRequestSchema.shape.image.unwrap(), z.file().mime(UPLOAD_TYPES), z.array(z.file().mime(UPLOAD_TYPES))])
       .optional()
@@ -246,7 +250,7 @@ function paths(options: OpenApiOptions): Json {
 /** The OpenAPI 3.1 document of the platform API as mounted with `options`. */
 export function buildOpenApiDocument(options: OpenApiOptions = {}): Json {
   const schemas = {
-    ...toComponents({ SubmitRequest: submitRequestSchema, SubmitMultipartRequest: submitMultipartSchema }, 'input'),
+    ...toComponents({ SubmitRequest: submitBodySchema, SubmitMultipartRequest: submitMultipartSchema }, 'input'),
     ...toComponents(
       {
         Task: platformTaskSchema,
@@ -266,7 +270,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Json {
       version: '1.0.0',
       description: [
         'The platform image-task API: submit a task, then query it until it succeeds or fails.',
-        'Extensions to the platform API: the Idempotency-Key header, the seed field, metadata.warnings (parameters converted instead of refused).',
+        'Extensions to the platform API: the Idempotency-Key header, the seed field, the callback_url field (the finished task is POSTed there, signed per Standard Webhooks), metadata.warnings (parameters converted instead of refused).',
         `Every error is the envelope {code, message, param?, data: null}; its HTTP status follows from the code (${ERROR_CODES.length} codes, listed with ErrorEnvelope.code and in docs/api.md).`,
       ].join('\n\n'),
     },

@@ -22,6 +22,7 @@ import { TASK_ID_PATTERN, type PlatformTask } from '../platform/task';
 import { IDEMPOTENCY_KEY_PATTERN } from '../security/idempotency';
 import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { levelEnabled, withBindings } from '../util/bound-logger';
+import { takeCallbackUrl, type CallbackUrlPolicy } from '../webhooks/callback-url';
 import { registerBlobRoute } from './blob-route';
 import { bridgeRoutes, ownedRoute, type BridgeRouteOptions } from './bridge-routes';
 import { hostParsedBody, mountPathOf } from './host-request';
@@ -164,6 +165,7 @@ export function createBridgePlugin(container: DependencyContainer, defaults: Bri
   const blobUrls = container.resolve<BlobUrls>(BLOB_URLS);
   const clock = container.resolve<Clock>(CLOCK);
   const { limits } = config;
+  const callbackUrls: CallbackUrlPolicy = { enabled: config.webhooks.secret !== undefined, allowHosts: config.webhooks.allowHosts, maxUrlLength: limits.maxUrlLength };
 
   async function bridgePlugin(app: FastifyInstance, registered: BridgePluginOptions): Promise<void> {
     // Options given at registration (fastify's convention) win over those given to createBridgePlugin.
@@ -257,14 +259,16 @@ export function createBridgePlugin(container: DependencyContainer, defaults: Bri
 
     app.post('/v1/images/tasks', { bodyLimit: limits.bodyBytes, onRequest: authenticate, preParsing: reuseHostBody }, async (request: FastifyRequest, reply: FastifyReply) => {
       const state = stateOf(request);
-      const raw: RawSubmit = request.isMultipart() ? await readMultipart(request, reply, config) : { body: request.body };
+      const received: RawSubmit = request.isMultipart() ? await readMultipart(request, reply, config) : { body: request.body };
+      // callback_url (webhooks) is an extension the task API takes beside the platform request.
+      const { raw, callbackUrl } = takeCallbackUrl(received, callbackUrls);
       state.model = modelLabel(raw.body);
       const idempotencyKey = idempotencyKeyOf(request);
       const ctx: RequestContext = { requestId: state.requestId, upstreamMs: 0, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
       const principal = state.principal as Principal;
       let task: PlatformTask;
       try {
-        task = await tasks.submit(principal, raw, ctx);
+        task = await tasks.submit(principal, raw, ctx, callbackUrl !== undefined ? { callbackUrl } : undefined);
       } finally {
         state.upstreamSeconds = (ctx.upstreamMs ?? 0) / 1000;
       }

@@ -7,7 +7,9 @@
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Logger } from '../tasks/ports';
+import type { Logger } from '../core/ports';
+import { boundedRedisOptions } from '../security/redis-unavailable';
+import type { TaskNotifier } from '../tasks/ports';
 import type { TaskRecord } from '../tasks/task-record';
 import { retryDelays, type WebhookRetryPolicy } from './retry-schedule';
 import { webhookJobFor, type WebhookDelivery, type WebhookJob } from './webhook-delivery';
@@ -18,10 +20,17 @@ export interface BullmqTaskNotifierOptions {
   readonly redisUrl: string;
   /** Key prefix (REDIS_KEY_PREFIX); the queue's keys live under it. */
   readonly keyPrefix: string;
+  /** Longest a Redis command of notify() may take before it fails (REDIS_COMMAND_TIMEOUT_MS; default 2 s). */
+  readonly commandTimeoutMs?: number;
   /** Attempts one instance sends at once (default 16). */
   readonly concurrency?: number;
   /** Whether this instance works the queue (default true; false: it only enqueues). */
   readonly work?: boolean;
+  /**
+   * How long a worker's claim on a job lasts without renewal (default 30 s, BullMQ's): a dead instance's
+   * attempt is taken over by another instance about this long after it died. Must exceed one attempt's timeout.
+   */
+  readonly lockDurationMs?: number;
 }
 
 /** The queue name under the prefix. */
@@ -32,7 +41,7 @@ const BACKOFF_TYPE = 'webhook-schedule';
 const KEEP_FINISHED_SECONDS = 24 * 60 * 60;
 
 /** Delivers webhooks through a BullMQ queue shared by every instance on one Redis. */
-export class BullmqTaskNotifier {
+export class BullmqTaskNotifier implements TaskNotifier {
   private readonly delays: number[];
   private readonly queueConnection: Redis;
   private readonly workerConnection: Redis | undefined;
@@ -47,8 +56,9 @@ export class BullmqTaskNotifier {
   ) {
     this.delays = retryDelays(policy);
     const prefix = options.keyPrefix.replace(/:+$/, '') || 'itb';
-    // BullMQ needs maxRetriesPerRequest: null on its connections (blocking commands).
-    this.queueConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    // Enqueueing fails fast on a hung Redis (the engine retries notify()); the worker's connection blocks on
+    // purpose, so BullMQ needs it without command timeouts and with maxRetriesPerRequest: null.
+    this.queueConnection = new Redis(options.redisUrl, { ...boundedRedisOptions(options.commandTimeoutMs), lazyConnect: true });
     this.queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: this.queueConnection, prefix });
     this.queue.on('error', (err) => this.logger.error({ event: 'webhook_queue_error', error: { message: err.message } }, 'webhook queue error'));
     if (options.work !== false) {
@@ -57,6 +67,9 @@ export class BullmqTaskNotifier {
         connection: this.workerConnection,
         prefix,
         concurrency: options.concurrency ?? 16,
+        ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
+        // BullMQ fails a job that stalled more than once by default; a delivery outlives several dead instances.
+        maxStalledCount: 10,
         settings: { backoffStrategy: (attemptsMade: number) => this.delays[attemptsMade - 1] ?? this.delays[this.delays.length - 1] ?? 0 },
       });
       this.worker.on('error', (err) => this.logger.error({ event: 'webhook_worker_error', error: { message: err.message } }, 'webhook worker error'));
@@ -76,9 +89,12 @@ export class BullmqTaskNotifier {
     });
   }
 
-  /** Stops working the queue (an attempt in flight finishes) and closes the connections; queued jobs stay in Redis. */
-  async close(): Promise<void> {
-    await this.worker?.close();
+  /**
+   * Stops working the queue (an attempt in flight finishes, unless `force`: then its job is left to stall and
+   * be taken over) and closes the connections; queued jobs stay in Redis.
+   */
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    await this.worker?.close(options.force === true);
     await this.queue.close();
     await Promise.all([this.queueConnection, this.workerConnection].map((c) => c?.quit().catch(() => undefined)));
   }

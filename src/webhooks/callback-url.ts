@@ -1,11 +1,12 @@
 /**
- * `callback_url` on submit: a documented extension of the platform API (README "Webhooks"). The HTTP layer
+ * `callback_url` on submit: a documented extension of the platform API (docs/operations.md "Webhooks"). The HTTP layer
  * takes it out of the request body (JSON or multipart) before the platform request is normalized, checks it,
  * and hands it to the task API as SubmitOptions.callbackUrl. The check is the reference-URL policy's
  * (src/security/url-policy.ts: no loopback, private, link-local or private-network names) with
  * WEBHOOK_ALLOW_HOSTS as its exceptions, plus http(s) only and no credentials in the URL. It judges the text;
  * the address actually connected to is checked again at delivery (address-guard.ts).
  */
+import { z } from 'zod';
 import { BridgeError, ValidationError } from '../platform/errors';
 import type { RawSubmit } from '../platform/submit-request';
 import { nonPublicHostReason } from '../security/url-policy';
@@ -13,6 +14,14 @@ import { hostAllowed } from './address-guard';
 
 /** The request field. */
 export const CALLBACK_URL_FIELD = 'callback_url';
+
+/** The field as the HTTP API documents it (src/http/openapi.ts adds it to the platform request schema). */
+export const callbackUrlFieldSchema = z
+  .string()
+  .optional()
+  .describe(
+    'Extension: where the finished task (succeeded or failed) is POSTed, signed per Standard Webhooks (docs/operations.md "Webhooks"). An http(s) URL on a public host or a host on WEBHOOK_ALLOW_HOSTS, at most MAX_URL_LENGTH characters, no credentials; 400 unsupported_parameter when the gateway has no WEBHOOK_SECRET. Never echoed.',
+  );
 
 /** How callback URLs are judged. */
 export interface CallbackUrlPolicy {

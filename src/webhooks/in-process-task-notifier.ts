@@ -3,7 +3,8 @@
  * bounded number of attempts in flight. Like the memory store itself, a restart forgets them (the Redis
  * deployment uses BullmqTaskNotifier, which does not; docs/reliability.md).
  */
-import type { Logger } from '../tasks/ports';
+import type { Logger } from '../core/ports';
+import type { TaskNotifier } from '../tasks/ports';
 import type { TaskRecord } from '../tasks/task-record';
 import { retryDelays, type WebhookRetryPolicy } from './retry-schedule';
 import { webhookJobFor, type WebhookDelivery, type WebhookJob } from './webhook-delivery';
@@ -17,7 +18,7 @@ export interface InProcessTaskNotifierOptions {
 }
 
 /** Delivers webhooks from this process, retrying on timers. */
-export class InProcessTaskNotifier {
+export class InProcessTaskNotifier implements TaskNotifier {
   private readonly delays: number[];
   private readonly concurrency: number;
   private readonly rememberFinished: number;

@@ -5,7 +5,7 @@
  * tokens in query strings), only its origin.
  */
 import { isTerminal } from '../platform/task';
-import type { Clock, Logger } from '../tasks/ports';
+import type { Clock, Logger } from '../core/ports';
 import { toPlatformTask, type TaskRecord } from '../tasks/task-record';
 import { webhookIdFor, type WebhookSigner } from './webhook-signer';
 import type { WebhookFailureReason, WebhookSender } from './webhook-sender';
@@ -34,7 +34,7 @@ export interface WebhookMetrics {
 export type AttemptVerdict = 'delivered' | 'retry' | 'abandoned';
 
 /** The webhook job of a terminal record with a callback URL; undefined when there is nothing to deliver. */
-export function webhookJobFor(record: TaskRecord & { readonly callbackUrl?: string }): WebhookJob | undefined {
+export function webhookJobFor(record: TaskRecord): WebhookJob | undefined {
   if (record.callbackUrl === undefined || !isTerminal(record.status)) return undefined;
   return { taskId: record.id, webhookId: webhookIdFor(record.id), url: record.callbackUrl, payload: JSON.stringify(toPlatformTask(record)) };
 }

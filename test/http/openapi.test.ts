@@ -17,6 +17,7 @@ import { createBridgePlugin } from '../../src/http/plugin';
 import { createRequestHandler } from '../../src/http/server';
 import { ERROR_CODES, ERROR_DESCRIPTIONS, ERROR_STATUS } from '../../src/platform/errors';
 import { SUBMIT_FIELDS, submitRequestSchema } from '../../src/platform/submit-request';
+import { callbackUrlFieldSchema } from '../../src/webhooks/callback-url';
 import { OpenApiChecker, validateOpenApiDocuments } from '../support/openapi-check';
 import { start } from './gateway-support';
 import type { Gateway } from '../../src/http/gateway';
@@ -41,13 +42,15 @@ describe('the document', () => {
   });
 
   it('takes the request body from the zod schema: every field, strict, with its description', () => {
-    const { $schema: _ignored, ...fromZod } = z.toJSONSchema(submitRequestSchema, { target: 'draft-2020-12', io: 'input' });
+    // The platform request and the HTTP layer's callback_url (webhooks).
+    const body = submitRequestSchema.extend({ callback_url: callbackUrlFieldSchema });
+    const { $schema: _ignored, ...fromZod } = z.toJSONSchema(body, { target: 'draft-2020-12', io: 'input' });
     expect(doc.components.schemas.SubmitRequest).toStrictEqual(fromZod);
-    expect(Object.keys(doc.components.schemas.SubmitRequest.properties)).toStrictEqual([...SUBMIT_FIELDS]);
+    expect(Object.keys(doc.components.schemas.SubmitRequest.properties)).toStrictEqual([...SUBMIT_FIELDS, 'callback_url']);
     expect(doc.components.schemas.SubmitRequest.additionalProperties).toBe(false);
     // The multipart form has the same fields; image also takes file parts.
     const multipart = doc.components.schemas.SubmitMultipartRequest;
-    expect(Object.keys(multipart.properties)).toStrictEqual([...SUBMIT_FIELDS]);
+    expect(Object.keys(multipart.properties)).toStrictEqual([...SUBMIT_FIELDS, 'callback_url']);
     expect(JSON.stringify(multipart.properties.image)).toContain('"format":"binary"');
     const post = doc.paths['/v1/images/tasks'].post;
     expect(Object.keys(post.requestBody.content)).toStrictEqual(['application/json', 'multipart/form-data']);

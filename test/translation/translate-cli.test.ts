@@ -61,6 +61,22 @@ describe('translate: accepted requests', () => {
     },
   );
 
+  test('callback_url is checked and printed beside the plan, never sent upstream; a private one is refused', async () => {
+    const body = { model: 'NanoBanana2-0.5K', prompt: 'A small red cube', aspect_ratio: '1:1' };
+    const ok = await run(['-'], JSON.stringify({ ...body, callback_url: 'https://hooks.example.com/cb' }));
+    expect(ok.code).toBe(0);
+    expect(ok.output).toMatchObject({ intent: printedIntent(body), callback_url: 'https://hooks.example.com/cb' });
+    expect(JSON.stringify((ok.output as { upstream: unknown }).upstream)).not.toContain('hooks.example.com');
+    const refused = await run(['-'], JSON.stringify({ ...body, callback_url: 'http://10.0.0.1/cb' }));
+    expect(refused).toStrictEqual({
+      code: 1,
+      output: {
+        error: { code: 'invalid_parameter', message: 'callback_url is not allowed: the host 10.0.0.1 is a private address; webhooks are only delivered to public hosts.', param: 'callback_url', data: null },
+        status: 400,
+      },
+    });
+  });
+
   test('- reads the request from stdin, in several chunks', async () => {
     const writes: string[] = [];
     const body = '{"model": "NanoBanana2-1K", "prompt": "a red cube", "size": "1024x768"}';

@@ -64,3 +64,40 @@ describeRedis('BullmqTaskNotifier across instances', () => {
     expect(survivor.metrics.deliveries).toStrictEqual(['delivered']);
   });
 });
+
+describeRedis('BullmqTaskNotifier: an instance that dies mid-attempt', () => {
+  test('another instance takes the stalled job over and delivers it, with the same webhook-id', async () => {
+    // The first request hangs (the dying instance's attempt); the second is answered.
+    const receiver = new WebhookReceiver((i, _q, s) => {
+      if (i > 0) s.writeHead(204).end();
+    });
+    await receiver.listen();
+    const prefix = freshPrefix();
+    const record = terminalRecord(`http://127.0.0.1:${receiver.port}/cb`);
+    const make = (lockDurationMs: number) => {
+      const sender = new WebhookSender({ allowHosts: ['127.0.0.1'], timeoutMs: 30_000 });
+      const metrics = new RecordingWebhookMetrics();
+      const delivery = new WebhookDelivery(sender, new WebhookSigner(TEST_SECRET), { now: () => Date.now() }, new CapturingLogger(), metrics);
+      const notifier = new BullmqTaskNotifier(delivery, { firstDelayMs: 40, maxDelayMs: 200, maxTotalMs: 2000 }, new CapturingLogger(), { redisUrl: REDIS_URL, keyPrefix: prefix, lockDurationMs });
+      return { sender, notifier, metrics };
+    };
+    const dying = make(600);
+    await dying.notifier.notify(record);
+    await receiver.waitFor(1);
+    // "Dies": stops renewing its lock at once (force close) without finishing the attempt.
+    await dying.notifier.close({ force: true });
+    const survivor = make(600);
+    try {
+      await receiver.waitFor(2);
+      for (let i = 0; i < 100 && survivor.metrics.deliveries.length === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+      expect(survivor.metrics.deliveries).toStrictEqual(['delivered']);
+      expect(receiver.received[1]?.headers['webhook-id']).toBe(receiver.received[0]?.headers['webhook-id']);
+      expect(new Webhook(TEST_SECRET).verify(receiver.received[1]?.body ?? '', receiver.received[1]?.headers ?? {})).toStrictEqual(toPlatformTask(record));
+    } finally {
+      await survivor.notifier.close();
+      survivor.sender.close();
+      dying.sender.close();
+      await receiver.close();
+    }
+  });
+});
