@@ -453,7 +453,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const limits: Record<string, number> = { ...DEFAULT_LIMITS };
   for (const [name, field] of Object.entries(LIMIT_VARIABLES)) {
     const raw = present(env[name]);
-    if (raw !== undefined) limits[field] = positiveInt(name, raw);
+    // ENGINE_CONCURRENCY=0: this instance runs no engine worker (an API-only instance; docs/configuration.md).
+    if (raw !== undefined) limits[field] = positiveInt(name, raw, name === 'ENGINE_CONCURRENCY' ? 0 : 1);
   }
 
   const configFile = present(e.CONFIG_FILE)?.trim();

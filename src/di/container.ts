@@ -269,14 +269,14 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   c.register(ENGINE_OPTIONS, { useValue: engineOptions });
   value<TaskScheduler>(TASK_SCHEDULER, () => {
     const options = resolveEngineOptions(engineOptions);
-    if (config.taskStore !== 'redis') return new MemoryTaskScheduler({ concurrency: options.concurrency, retryMs: options.retryFirstMs });
+    if (config.taskStore !== 'redis') return new MemoryTaskScheduler({ concurrency: Math.max(1, options.concurrency), retryMs: options.retryFirstMs });
     const logger = c.resolve<Logger>(LOGGER);
     // The engine's BullMQ keys sit under the deployment's prefix: `${REDIS_KEY_PREFIX}engine:tasks:...`.
     return new BullMqTaskScheduler({
       url: config.redisUrl,
       prefix: `${config.redisKeyPrefix}engine`,
       queueName: options.queueName,
-      concurrency: options.concurrency,
+      concurrency: Math.max(1, options.concurrency),
       retryMs: options.retryFirstMs,
       lockDurationMs: options.lockDurationMs,
       stalledIntervalMs: options.stalledIntervalMs,
@@ -294,7 +294,9 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     });
   }
   // The engine starts with the task API (a server or a mounted plugin resolves it) and stops first on close.
-  if (!has(TASK_ENGINE) && resolveEngineOptions(engineOptions).enabled) {
+  const engine = resolveEngineOptions(engineOptions);
+  // ENGINE_CONCURRENCY=0 on the memory store: nobody else would run the schedule, so no engine at all.
+  if (!has(TASK_ENGINE) && engine.enabled && (engine.concurrency > 0 || config.taskStore === 'redis')) {
     value(TASK_ENGINE, () => {
       const engine = c.resolve(TaskEngine);
       closers.push(() => engine.stop());

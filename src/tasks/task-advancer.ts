@@ -49,8 +49,8 @@ export interface PollPermit {
 
 /** Decides whether the engine may poll a channel now (per-channel concurrency and rate). */
 export interface PollGate {
-  /** A permit for one poll on `channelId`, or how long to put the poll off. */
-  tryAcquire(channelId: string): PollPermit | { readonly retryInMs: number };
+  /** A permit for one poll of `taskId` on `channelId`, or how long to put the poll off. */
+  tryAcquire(channelId: string, taskId: string): PollPermit | { readonly retryInMs: number };
 }
 
 @injectable()
@@ -101,7 +101,7 @@ export class TaskAdvancer {
     let permit: PollPermit | undefined;
     // Past the deadline the task is expired whatever the channel's budget says.
     if (due && gate && now - stored.createdAt < this.options.deadlineMs) {
-      const answer = gate.tryAcquire(stored.channelId);
+      const answer = gate.tryAcquire(stored.channelId, taskId);
       if ('retryInMs' in answer) return { record: stored, done: false, polled: false, deferredMs: answer.retryInMs };
       permit = answer;
     }

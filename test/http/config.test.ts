@@ -174,6 +174,12 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain(secret.slice('whsec_'.length));
   });
 
+  it('ENGINE_CONCURRENCY may be 0 (an instance without an engine worker); the per-channel poll limits may not', () => {
+    expect(loadConfig({ ENGINE_CONCURRENCY: '0' }).limits.engineConcurrency).toBe(0);
+    expect(configError(() => loadConfig({ POLL_RATE_PER_CHANNEL: '0' }))).toStrictEqual({ name: 'ConfigError', message: 'POLL_RATE_PER_CHANNEL must be at least 1; got 0.' });
+    expect(configError(() => loadConfig({ POLL_CONCURRENCY_PER_CHANNEL: '0' }))).toStrictEqual({ name: 'ConfigError', message: 'POLL_CONCURRENCY_PER_CHANNEL must be at least 1; got 0.' });
+  });
+
   it('never puts a key into an error message', () => {
     const err = configError(() => loadConfig({ GATEWAY_API_KEYS: 'sk-alpha-123,has space-in-it' }));
     expect(err.message).toBe('GATEWAY_API_KEYS entry 2: the key must not contain whitespace.');

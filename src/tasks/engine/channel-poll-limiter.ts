@@ -4,6 +4,11 @@
  * cannot occupy the engine's concurrency while other channels' tasks are due. In process rather than BullMQ's
  * limiter: BullMQ limits a whole queue (per-group limits are BullMQ Pro), and one queue holds every channel's
  * tasks. Limits are per instance: N instances poll a channel at most N x the limits.
+ *
+ * The rate is a reservation schedule (GCRA-like): each poll takes the channel's next free slot, 1/rate apart,
+ * and up to one second of slots may be taken at once (the burst). A task over the burst is given its own slot
+ * further out and put off until then, so a backlog of thousands of due tasks is spread over the coming
+ * seconds, each coming back once, instead of all retrying at the next token.
  */
 import type { PollGate, PollPermit } from '../task-advancer';
 
@@ -11,42 +16,59 @@ import type { PollGate, PollPermit } from '../task-advancer';
 export interface ChannelPollLimits {
   /** Most polls in flight per channel. */
   readonly concurrency: number;
-  /** Most polls started per second per channel (token bucket; burst = one second's worth). */
+  /** Most polls started per second per channel (burst: one second's worth). */
   readonly ratePerSecond: number;
 }
 
 interface ChannelState {
   active: number;
-  tokens: number;
-  refilledAt: number;
+  /** Time of the next free slot, ms (performance.now() scale). */
+  nextSlot: number;
+  /** Slots reserved by put-off tasks: task id -> slot time. */
+  readonly reserved: Map<string, number>;
 }
 
 /** How long a task is put off when its channel's polls are all in flight (they end within a poll's time). */
-const BUSY_RETRY_MS = 100;
+const BUSY_RETRY_MS = 250;
 
 export class ChannelPollLimiter implements PollGate {
   private readonly channels = new Map<string, ChannelState>();
+  private readonly slotMs: number;
+  /** How far ahead of now a slot may be and still be taken now: one second's worth of slots in all. */
+  private readonly toleranceMs: number;
 
   constructor(
     private readonly limits: ChannelPollLimits,
     private readonly now: () => number = () => performance.now(),
+    private readonly random: () => number = Math.random,
   ) {
     if (!(limits.concurrency >= 1) || !(limits.ratePerSecond > 0)) throw new RangeError('ChannelPollLimiter concurrency must be >= 1 and ratePerSecond > 0');
+    this.slotMs = 1000 / limits.ratePerSecond;
+    this.toleranceMs = Math.max(0, 1000 - this.slotMs);
   }
 
-  tryAcquire(channelId: string): PollPermit | { readonly retryInMs: number } {
+  tryAcquire(channelId: string, taskId?: string): PollPermit | { readonly retryInMs: number } {
     const now = this.now();
     let state = this.channels.get(channelId);
     if (!state) {
-      state = { active: 0, tokens: this.limits.ratePerSecond, refilledAt: now };
+      state = { active: 0, nextSlot: now, reserved: new Map() };
       this.channels.set(channelId, state);
     }
-    const { ratePerSecond, concurrency } = this.limits;
-    state.tokens = Math.min(ratePerSecond, state.tokens + ((now - state.refilledAt) / 1000) * ratePerSecond);
-    state.refilledAt = now;
-    if (state.active >= concurrency) return { retryInMs: BUSY_RETRY_MS };
-    if (state.tokens < 1) return { retryInMs: Math.ceil(((1 - state.tokens) / ratePerSecond) * 1000) };
-    state.tokens -= 1;
+    if (state.active >= this.limits.concurrency) return { retryInMs: BUSY_RETRY_MS + Math.floor(this.random() * BUSY_RETRY_MS) };
+    const mine = taskId === undefined ? undefined : state.reserved.get(taskId);
+    if (mine !== undefined) {
+      // A put-off task coming back: its slot was taken when it was put off.
+      if (mine > now + 1) return { retryInMs: Math.ceil(mine - now) };
+      state.reserved.delete(taskId as string);
+    } else {
+      const slot = Math.max(state.nextSlot, now);
+      state.nextSlot = slot + this.slotMs;
+      if (slot > now + this.toleranceMs) {
+        const at = slot - this.toleranceMs;
+        if (taskId !== undefined) this.reserve(state, taskId, at, now);
+        return { retryInMs: Math.ceil(at - now) };
+      }
+    }
     state.active += 1;
     let released = false;
     const s = state;
@@ -57,6 +79,14 @@ export class ChannelPollLimiter implements PollGate {
         s.active -= 1;
       },
     };
+  }
+
+  /** Keeps a put-off task's slot; slots of tasks that never came back (they ended) are dropped after a minute. */
+  private reserve(state: ChannelState, taskId: string, at: number, now: number): void {
+    if (state.reserved.size >= 10_000 && state.reserved.size % 1000 === 0) {
+      for (const [id, t] of state.reserved) if (t < now - 60_000) state.reserved.delete(id);
+    }
+    state.reserved.set(taskId, at);
   }
 
   /** Polls in flight on `channelId` (tests, metrics). */

@@ -5,7 +5,11 @@ import type { PollCadence } from '../../adapter-kit/contract';
 export interface EngineOptions {
   /** Run the engine (default true). Off, tasks advance only when queried (tests that drive a fake clock). */
   readonly enabled?: boolean;
-  /** Most tasks advanced at once by this instance (default 64). */
+  /**
+   * Most tasks advanced at once by this instance (default 64). 0: this instance runs no engine worker (an
+   * API-only instance): with Redis it still schedules its submits for the instances that do; with the memory
+   * store there is no engine at all and tasks advance only when queried.
+   */
   readonly concurrency?: number;
   /** Most engine polls in flight per channel in this instance (default 32). */
   readonly pollConcurrencyPerChannel?: number;
@@ -47,7 +51,8 @@ export type ResolvedEngineOptions = {
 export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngineOptions {
   const resolved = { ...DEFAULT_ENGINE_OPTIONS, ...definedOnly(options) } as ResolvedEngineOptions;
   for (const [name, value] of Object.entries(resolved)) {
-    if (typeof value === 'number' && !(value > 0 && Number.isFinite(value))) throw new RangeError(`Engine option ${name} must be a positive number; got ${value}.`);
+    const min0 = name === 'concurrency';
+    if (typeof value === 'number' && !((min0 ? value >= 0 : value > 0) && Number.isFinite(value))) throw new RangeError(`Engine option ${name} must be a positive number; got ${value}.`);
   }
   return resolved;
 }

@@ -49,6 +49,10 @@ export class TaskEngine {
     if (this.started) return;
     this.started = true;
     this.metrics.trackOpenTasks?.(() => this.scheduler.size());
+    if (this.options.concurrency === 0) {
+      this.logger.info({ event: 'engine_started', concurrency: 0 }, 'task engine without a worker on this instance (ENGINE_CONCURRENCY=0): its tasks are scheduled for the other instances');
+      return;
+    }
     await this.scheduler.start((taskId, dueAt) => this.run(taskId, dueAt));
     this.logger.info({ event: 'engine_started', concurrency: this.options.concurrency }, 'task engine started');
   }

@@ -28,32 +28,41 @@ describe('poll cadence', () => {
 });
 
 describe('ChannelPollLimiter', () => {
-  test('concurrency per channel: the permit over the limit is put off until one is released; channels are independent', () => {
-    const limiter = new ChannelPollLimiter({ concurrency: 2, ratePerSecond: 1000 }, () => 0);
-    const a = limiter.tryAcquire('a');
-    const b = limiter.tryAcquire('a');
+  test('concurrency per channel: the poll over the limit is put off 250-500 ms until one is released; channels are independent', () => {
+    const limiter = new ChannelPollLimiter({ concurrency: 2, ratePerSecond: 1000 }, () => 0, () => 0.5);
+    const a = limiter.tryAcquire('a', 't1');
+    const b = limiter.tryAcquire('a', 't2');
     expect('release' in a && 'release' in b).toBe(true);
-    expect(limiter.tryAcquire('a')).toStrictEqual({ retryInMs: 100 });
-    expect('release' in limiter.tryAcquire('b')).toBe(true);
+    expect(limiter.tryAcquire('a', 't3')).toStrictEqual({ retryInMs: 375 });
+    expect('release' in limiter.tryAcquire('b', 't4')).toBe(true);
     if ('release' in a) {
       a.release();
       a.release();
     }
     expect(limiter.active('a')).toBe(1);
-    expect('release' in limiter.tryAcquire('a')).toBe(true);
+    expect('release' in limiter.tryAcquire('a', 't3')).toBe(true);
   });
 
-  test('rate per channel: a token bucket of one second; the wait is the time to the next token', () => {
+  test('rate per channel: one second of slots at once, then each put-off task gets its own later slot and passes when it comes back', () => {
     let now = 0;
     const limiter = new ChannelPollLimiter({ concurrency: 100, ratePerSecond: 4 }, () => now);
-    for (let i = 0; i < 4; i += 1) {
-      const permit = limiter.tryAcquire('a');
-      if ('release' in permit) permit.release();
-      else throw new Error('expected a permit');
-    }
-    expect(limiter.tryAcquire('a')).toStrictEqual({ retryInMs: 250 });
+    const take = (id: string) => {
+      const answer = limiter.tryAcquire('a', id);
+      if ('release' in answer) answer.release();
+      return 'release' in answer ? 'polled' : answer.retryInMs;
+    };
+    expect(['t1', 't2', 't3', 't4'].map(take)).toStrictEqual(['polled', 'polled', 'polled', 'polled']);
+    // A backlog is spread: each put-off task is told a different time, 250 ms apart.
+    expect(['t5', 't6', 't7'].map(take)).toStrictEqual([250, 500, 750]);
+    // Coming back early it waits for its own slot; at its slot it polls (the slot was taken when it was put off).
+    now = 100;
+    expect(take('t5')).toBe(150);
     now = 250;
-    expect('release' in limiter.tryAcquire('a')).toBe(true);
+    expect(take('t5')).toBe('polled');
+    now = 500;
+    expect(take('t6')).toBe('polled');
+    // A new task queues behind the reserved slots.
+    expect(take('t8')).toBe(500);
   });
 
   test('refuses nonsense limits', () => {

@@ -24,17 +24,18 @@ redisOrSkip()('two engine instances on one Redis', () => {
   jest.setTimeout(60_000);
   const prefix = uniquePrefix('engine-2x');
   let hub: CountingHub;
+  const hubs: CountingHub[] = [];
   const containers: DependencyContainer[] = [];
 
   afterAll(async () => {
     for (const c of containers) await closeAppContainer(c);
-    await hub?.close();
+    for (const h of hubs) await h.close();
     const redis = newRedis();
     await deleteKeys(redis, prefix);
     await redis.quit();
   });
 
-  function instance(): { api: TaskApi; store: TaskStore; sink: RecordingSink } {
+  function instance(env: Record<string, string> = {}): { api: TaskApi; store: TaskStore; sink: RecordingSink } {
     const config = loadConfig({
       GATEWAY_API_KEYS: 'sk-engine-test-key:alice',
       HUB_BASE_URL: hub.baseUrl,
@@ -46,6 +47,8 @@ redisOrSkip()('two engine instances on one Redis', () => {
       RATE_LIMIT_PER_MINUTE: '100000',
       RATE_LIMIT_BURST: '1000',
       MAX_OPEN_TASKS_PER_OWNER: '1000',
+      ENGINE_CONCURRENCY: '32',
+      ...env,
     });
     const sink = new RecordingSink();
     const c = createAppContainer(config, {
@@ -54,7 +57,7 @@ redisOrSkip()('two engine instances on one Redis', () => {
         r.register(USAGE_SINK, { useValue: sink });
         r.register(LOGGER, { useValue: new CapturingLogger() });
         // A cadence faster than the interval: the lease, not the cadence, has to keep polls apart.
-        r.register(ENGINE_OPTIONS, { useValue: { pollCadence: { firstMs: 50, factor: 1.5, capMs: 100 }, concurrency: 32 } });
+        r.register(ENGINE_OPTIONS, { useValue: { pollCadence: { firstMs: 50, factor: 1.5, capMs: 100 } } });
       },
     });
     containers.push(c);
@@ -63,6 +66,7 @@ redisOrSkip()('two engine instances on one Redis', () => {
 
   test('200 open tasks: each polled at most once per interval in total, every task settles once', async () => {
     hub = await startCountingHub({ pollsToFinish: 4 });
+    hubs.push(hub);
     const a = instance();
     const b = instance();
     const ids: string[] = [];
@@ -99,5 +103,21 @@ redisOrSkip()('two engine instances on one Redis', () => {
     // Both instances settled some of them.
     expect(a.sink.events.length).toBeGreaterThan(0);
     expect(b.sink.events.length).toBeGreaterThan(0);
+  });
+
+  test('ENGINE_CONCURRENCY=0: an API-only instance polls nothing itself; its submits are scheduled and finished by the instance that runs a worker', async () => {
+    hub = await startCountingHub({ pollsToFinish: 2 });
+    hubs.push(hub);
+    const api = instance({ ENGINE_CONCURRENCY: '0', REDIS_KEY_PREFIX: `${prefix}api-only:` });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i += 1) ids.push((await api.api.submit(ALICE, { body: { model: 'NanoBanana2-1K', prompt: `api ${i}`, aspect_ratio: '1:1' } }, { requestId: `r-${i}` })).task_id);
+    // Nobody works the queue yet: no poll reaches the hub.
+    await new Promise((r) => setTimeout(r, 600));
+    expect([...hub.polls.values()].flat()).toStrictEqual([]);
+    const worker = instance({ REDIS_KEY_PREFIX: `${prefix}api-only:` });
+    const settled = async (): Promise<boolean> => (await Promise.all(ids.map((id) => api.store.get(id)))).every((r) => (r as TaskRecord).usageSettled);
+    await untilAsync(settled, 30_000, 'every task settled by the worker instance');
+    expect(api.sink.events).toStrictEqual([]);
+    expect(worker.sink.events.map((e) => e.task_id).sort()).toStrictEqual([...ids].sort());
   });
 });
