@@ -94,9 +94,10 @@ redisOrSkip()('two engine instances on one Redis', () => {
       expect(times.length).toBeGreaterThanOrEqual(4);
       for (let i = 1; i < times.length; i += 1) gaps.push(times[i]! - times[i - 1]!);
     }
-    // A second poll within one interval would show as a gap near 0 (leases are an interval apart; arrival at the
-    // hub adds the client's jitter, far below half an interval).
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2);
+    // A second poll within one interval (two holders of one lease) would arrive together, a gap near 0. Leases
+    // are an interval apart; arrival at the hub adds the clients' jitter, which on a loaded 2-core machine was
+    // measured up to ~200 ms, so the bound is a fifth of the interval.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 5);
     const events = [...a.sink.events, ...b.sink.events];
     expect(events).toHaveLength(TASKS);
     expect(new Set(events.map((e) => e.task_id)).size).toBe(TASKS);
