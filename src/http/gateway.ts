@@ -11,7 +11,7 @@ import { closeAppContainer, createAppContainer, type AppContainerOverrides } fro
 import type { Channel } from '../routing/channels';
 import { CHANNELS, LOGGER } from '../di/tokens';
 import { startSandboxHub, type SandboxHub, type SandboxTiming } from '../sandbox';
-import type { Logger } from '../tasks/ports';
+import type { Logger } from '../core/ports';
 import type { BridgePluginOptions } from './plugin';
 import { buildServer } from './server';
 

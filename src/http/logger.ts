@@ -2,7 +2,7 @@
  * The Logger port's default implementation: pino JSON lines with secrets redacted.
  */
 import pino, { type DestinationStream } from 'pino';
-import type { Logger } from '../tasks/ports';
+import type { Logger } from '../core/ports';
 import type { LogLevel } from '../config/config';
 
 /**

@@ -3,7 +3,7 @@
  * its Registry, so several bridges (or tests) in one process never share counters.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Metrics } from '../tasks/ports';
+import type { Metrics } from '../core/ports';
 import type { WebhookMetrics } from '../webhooks/webhook-delivery';
 import type { WebhookFailureReason } from '../webhooks/webhook-sender';
 

@@ -20,7 +20,8 @@ import type { HealthResponse, ReadyResponse } from '../platform/probe-responses'
 import { multipartFieldsToBody, type RawSubmit, type Upload } from '../platform/submit-request';
 import { TASK_ID_PATTERN, type PlatformTask } from '../platform/task';
 import { IDEMPOTENCY_KEY_PATTERN } from '../security/idempotency';
-import type { Authenticator, Clock, Logger, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
+import type { Clock, Logger } from '../core/ports';
+import type { Authenticator, Principal, RequestContext, TaskApi, TaskStore } from '../tasks/ports';
 import { levelEnabled, withBindings } from '../util/bound-logger';
 import { takeCallbackUrl, type CallbackUrlPolicy } from '../webhooks/callback-url';
 import { registerBlobRoute } from './blob-route';

@@ -4,7 +4,8 @@
  */
 import { inject, injectable } from 'tsyringe';
 import { LOGGER } from '../di/tokens';
-import type { Logger, UsageEvent, UsageSink } from './ports';
+import type { Logger } from '../core/ports';
+import type { UsageEvent, UsageSink } from './ports';
 
 @injectable()
 export class LogUsageSink implements UsageSink {

@@ -3,7 +3,8 @@
  * holding the record as a JSON string (compact, and every `get` hands out a private copy), the poll lease
  * expiry and the settlement flag. Records expire `ttlMs` after creation, oldest first.
  */
-import type { Clock, IdempotencyEntry, IdempotencyReservation, SettlementClaim, TaskStore } from './ports';
+import type { Clock } from '../core/ports';
+import type { IdempotencyEntry, IdempotencyReservation, SettlementClaim, TaskStore } from './ports';
 import { isTerminal } from '../platform/task';
 import type { TaskRecord } from './task-record';
 

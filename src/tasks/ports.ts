@@ -7,11 +7,6 @@ import type { SizeTier } from '../platform/gpt-image-2-sizes';
 import type { Quality } from '../platform/catalog';
 import type { TaskStatus } from '../platform/task';
 
-/** Moved to src/core/ports.ts (the bottom floor); re-exported here until the branches in flight have moved. */
-export type { Clock, Logger, LogLevelName, Metrics, Random } from '../core/ports';
-/** Moved to src/security/ports.ts; re-exported here until the branches in flight have moved. */
-export type { Admission, AdmissionRefusal, SubmitLimiter } from '../security/ports';
-
 /** Persistence of task records. */
 export interface TaskStore {
   /** Stores a new record; throws if the id exists. */

@@ -6,7 +6,8 @@
  */
 import { inject, injectable } from 'tsyringe';
 import { METRICS, PRICES, TASK_OPTIONS, TASK_STORE, USAGE_SINK } from '../di/tokens';
-import type { Logger, Metrics, TaskStore, UsageEvent, UsageSink } from './ports';
+import type { Logger, Metrics } from '../core/ports';
+import type { TaskStore, UsageEvent, UsageSink } from './ports';
 import { computeCost, DEFAULT_PRICES, type Prices } from './pricing';
 import { errorFields } from './task-errors';
 import { resolveTaskOptions, type TaskOptions } from './task-options';

@@ -13,7 +13,8 @@ import { closeAppContainer, createAppContainer } from '../../src/di/container';
 import { AUTHENTICATOR, CLOCK, USAGE_SINK } from '../../src/di/tokens';
 import { createBridgePlugin } from '../../src/http/plugin';
 import { createRequestHandler } from '../../src/http/server';
-import type { Authenticator, Clock, UsageEvent, UsageSink } from '../../src/tasks/ports';
+import type { Clock } from '../../src/core/ports';
+import type { Authenticator, UsageEvent, UsageSink } from '../../src/tasks/ports';
 import { call, HUB, HUB_KEY, postJson } from './gateway-support';
 
 const NANO = { model: 'NanoBanana2-0.5K', prompt: 'A small red cube', aspect_ratio: '1:1' };

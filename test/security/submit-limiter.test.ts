@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisSubmitLimiter } from '../../src/security/redis-submit-limiter';
 import { checkSubmitLimits, MemorySubmitLimiter, OPEN_TASKS_RETRY_AFTER_MS, type SubmitLimits } from '../../src/security/submit-limiter';
-import type { SubmitLimiter } from '../../src/tasks/ports';
+import type { SubmitLimiter } from '../../src/security/ports';
 import { FakeClock } from '../support/fake-clock';
 import { deleteKeys, newRedis, redisOrSkip, uniquePrefix } from '../support/redis';
 

@@ -1,5 +1,5 @@
 /** A Logger that records every line (with its child bindings) for assertions. */
-import type { Logger } from '../../src/tasks/ports';
+import type { Logger } from '../../src/core/ports';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -1,5 +1,5 @@
 /** A Clock that only moves when a test says so. */
-import type { Clock } from '../../src/tasks/ports';
+import type { Clock } from '../../src/core/ports';
 
 export class FakeClock implements Clock {
   constructor(private current = Date.UTC(2025, 0, 1)) {}

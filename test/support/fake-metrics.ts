@@ -1,5 +1,5 @@
 /** A Metrics implementation that records every call. */
-import type { Metrics } from '../../src/tasks/ports';
+import type { Metrics } from '../../src/core/ports';
 
 export class RecordingMetrics implements Metrics {
   readonly upstreamCalls: Array<{ channel: string; operation: 'submit' | 'poll'; outcome: string }> = [];

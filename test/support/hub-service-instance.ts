@@ -26,7 +26,8 @@ import {
   USAGE_SINK,
 } from '../../src/di/tokens';
 import { DEFAULT_NORMALIZE_OPTIONS } from '../../src/intent/normalize';
-import type { SubmitLimiter, TaskStore } from '../../src/tasks/ports';
+import type { SubmitLimiter } from '../../src/security/ports';
+import type { TaskStore } from '../../src/tasks/ports';
 import { DEFAULT_PRICES } from '../../src/tasks/pricing';
 import { TaskService, type TaskServiceOptions } from '../../src/tasks/task-service';
 import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';

@@ -1,5 +1,5 @@
 /** A deterministic Random: bytes from a counter, floats from a given cycle. */
-import type { Random } from '../../src/tasks/ports';
+import type { Random } from '../../src/core/ports';
 
 export class SeqRandom implements Random {
   private counter = 0;

@@ -1,6 +1,7 @@
 import { MemorySubmitLimiter } from '../../src/security/submit-limiter';
 import { MemoryTaskStore } from '../../src/tasks/memory-task-store';
-import type { SubmitLimiter, TaskStore } from '../../src/tasks/ports';
+import type { SubmitLimiter } from '../../src/security/ports';
+import type { TaskStore } from '../../src/tasks/ports';
 import type { FakeClock } from '../support/fake-clock';
 import { describeTaskServiceSafety } from './task-service.safety.suite';
 

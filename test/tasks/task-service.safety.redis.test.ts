@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisSubmitLimiter } from '../../src/security/redis-submit-limiter';
-import type { SubmitLimiter, TaskStore } from '../../src/tasks/ports';
+import type { SubmitLimiter } from '../../src/security/ports';
+import type { TaskStore } from '../../src/tasks/ports';
 import { RedisTaskStore } from '../../src/tasks/redis-task-store';
 import { deleteKeys, newRedis, redisOrSkip, uniquePrefix } from '../support/redis';
 import { describeTaskServiceSafety } from './task-service.safety.suite';

@@ -8,7 +8,7 @@ import type { Channel } from '../../src/routing/channels';
 import type { ImageAdapter, UpstreamRequest } from '../../src/adapter-kit/contract';
 import { CLOCK, LOGGER, METRICS, RANDOM, UPSTREAM_CLIENT_OPTIONS } from '../../src/di/tokens';
 import { UpstreamError } from '../../src/platform/errors';
-import type { Logger, Metrics } from '../../src/tasks/ports';
+import type { Logger, Metrics } from '../../src/core/ports';
 import { cryptoRandom } from '../../src/core/system';
 import { HttpUpstreamClient, parseRetryAfter, type UpstreamClientOptions } from '../../src/upstream/http-upstream-client';
 

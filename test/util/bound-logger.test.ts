@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import type { Logger, LogLevelName } from '../../src/tasks/ports';
+import type { Logger, LogLevelName } from '../../src/core/ports';
 import { levelEnabled, withBindings } from '../../src/util/bound-logger';
 
 function recorder(enabled?: (level: LogLevelName) => boolean): { logger: Logger; lines: Array<[string, object, string | undefined]> } {

@@ -10,7 +10,7 @@ import { DEFAULT_POLL_CADENCE, type PollCadence } from '../../adapter-kit/contra
 import { AdapterRegistry } from '../../routing/registry';
 import { CLOCK, ENGINE_OPTIONS, LOGGER, METRICS, RANDOM, TASK_SCHEDULER } from '../../di/tokens';
 import { isTerminal } from '../../platform/task';
-import type { Clock, Logger, Metrics, Random } from '../ports';
+import type { Clock, Logger, Metrics, Random } from '../../core/ports';
 import { TaskAdvancer, type AdvanceResult } from '../task-advancer';
 import { errorFields } from '../task-errors';
 import type { TaskRecord } from '../task-record';
