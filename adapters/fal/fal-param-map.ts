@@ -1,5 +1,5 @@
 /**
- * falParamMap: where every canonical intent field goes in a fal model's input (design section 4; fal's
+ * falParamMap: where every canonical intent field goes in a fal model's input (docs/mapping.md, "fal"; fal's
  * parameter names, which the hub mirrors: prompt, num_images, output_format, aspect_ratio, resolution,
  * image_size, quality, seed, image_urls).
  */

@@ -59,7 +59,7 @@ export class HubAdapter implements ImageAdapter {
   }
 }
 
-/** Status mapping of design section 9: `ready` is the only authority for "finished". */
+/** Status mapping (docs/mapping.md, "Hub tasks -> platform tasks"): `ready` is the only authority for "finished". */
 export function hubTaskToState(task: HubTask): UpstreamTaskState {
   const progress = clampedProgress(task.progress);
   if (!task.ready) {

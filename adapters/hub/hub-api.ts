@@ -1,9 +1,9 @@
 /**
- * The hub's wire protocol, all in one file (design section 9).
+ * The hub's wire protocol, all in one file (docs/mapping.md, "Hub tasks -> platform tasks").
  *
  * ASSUMPTION: the hub document only shows `GET /hub/v1/tasks/:taskId` polled until `ready = true`.
- * The submit call and the exact task body are not published; what follows is the contract of design
- * section 9 until a recorded exchange with the real hub exists. Correcting it is a change to this file.
+ * The submit call and the exact task body are not published; what follows is the bridge's assumed contract (docs/mapping.md, "Assumptions")
+ * until a recorded exchange with the real hub exists. Correcting it is a change to this file.
  */
 import { z } from 'zod';
 

@@ -1,5 +1,5 @@
 /**
- * Hub model ids, edit variants and limits, per model family (hub model reference, seed 004).
+ * Hub model ids, edit variants and limits, per model family (the hub's model reference).
  */
 import type { Assumption } from '../../src/adapter-kit/assumptions';
 import type { AdapterCapabilities, PollCadence } from '../../src/adapter-kit/contract';
@@ -13,7 +13,7 @@ export const HUB_MODEL_IDS: Readonly<Record<Family, string>> = {
   'gpt-image-2': 'gpt-image-2',
 };
 
-/** Image-to-image goes to the edit variant of the model (fal's convention, design section 9). */
+/** Image-to-image goes to the edit variant of the model (fal's convention; the contract in hub-api.ts). */
 export function hubModelId(family: Family, edit: boolean): string {
   return edit ? `${HUB_MODEL_IDS[family]}/edit` : HUB_MODEL_IDS[family];
 }

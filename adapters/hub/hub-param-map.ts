@@ -1,5 +1,5 @@
 /**
- * hubParamMap: where every canonical intent field goes in the hub's `input` (design sections 4 and 9).
+ * hubParamMap: where every canonical intent field goes in the hub's `input` (docs/mapping.md, "Parameters").
  */
 import type { ImageIntent } from '../../src/intent/intent';
 import { presetOrGridSize, type ParamMap } from '../../src/adapter-kit/param-map';

@@ -1,6 +1,6 @@
 /**
  * Configuration from the environment plus an optional JSON file (CONFIG_FILE), validated with zod
- * (design section 7: the variable names are a contract). Any problem is one ConfigError with one line.
+ * (docs/configuration.md: the variable names are a contract). Any problem is one ConfigError with one line.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * normalizePlatformRequest: platform submit request -> canonical intent, following design section 4.
+ * normalizePlatformRequest: platform submit request -> canonical intent, following docs/mapping.md.
  * Every field a client sends is honoured, converted with a warning, or rejected with an error naming it.
  */
 import { DEFAULT_FORMAT, DEFAULT_QUALITY, findModel, MODEL_NAMES, QUALITIES, type CatalogModel, type OutputFormat, type Quality, type TaskType } from '../platform/catalog';

@@ -1,6 +1,6 @@
 /**
  * Reference images: validation of URLs and data URIs, upload conversion, merge order and de-duplication
- * (design section 4, "references").
+ * (docs/mapping.md, "Parameters").
  */
 import { ValidationError } from '../platform/errors';
 import type { Upload } from '../platform/submit-request';

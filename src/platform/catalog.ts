@@ -1,5 +1,5 @@
 /**
- * The platform's model catalog as data (platform document sections 2, 4.4, 5 and 9; design section 4).
+ * The platform's model catalog as data (docs/mapping.md, "Models").
  * Adding a platform model is adding a row here; no code branches on model names.
  */
 
@@ -79,7 +79,7 @@ export function findModel(name: string): CatalogModel | undefined {
 /** All platform model names, for error messages. */
 export const MODEL_NAMES: readonly string[] = MODEL_CATALOG.map((m) => m.name);
 
-/** gpt-image-2 quality values and the platform default (section 5.4). */
+/** gpt-image-2 quality values and the platform default (docs/mapping.md, "Parameters": the platform default is medium). */
 export const QUALITIES: readonly Quality[] = ['low', 'medium', 'high'];
 export const DEFAULT_QUALITY: Quality = 'medium';
 /** Default output format when the client sends none (the hub's own default, sent explicitly). */

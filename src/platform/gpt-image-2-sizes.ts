@@ -1,5 +1,5 @@
 /**
- * The gpt-image-2 size table of the platform document (section 5.5), as data.
+ * The gpt-image-2 size table of the platform API (docs/mapping.md, "gpt-image-2 size -> image_size"), as data.
  * Each entry is a size the platform accepts, its aspect ratio label, orientation and billing tier.
  */
 
@@ -22,7 +22,7 @@ export interface PlatformSize {
   readonly tier: SizeTier;
 }
 
-// [width, height, ratio, approximate, tier] in the order of the platform document.
+// [width, height, ratio, approximate, tier] in the order of the platform API's size table.
 const ROWS: ReadonlyArray<readonly [number, number, string, boolean, SizeTier]> = [
   [1024, 768, '4:3', false, '1K'],
   [768, 1024, '3:4', false, '1K'],

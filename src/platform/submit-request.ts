@@ -1,5 +1,5 @@
 /**
- * The platform submit request (platform document sections 3-5): the strict zod schema of the JSON body,
+ * The platform submit request (docs/api.md, "Submit"): the strict zod schema of the JSON body,
  * the shape of multipart uploads, and the conversion of multipart text fields into that body.
  */
 import { z } from 'zod';
@@ -31,8 +31,8 @@ export const submitRequestSchema = z.strictObject({
 });
 
 /**
- * Legacy reference fields, in the order they are merged after `image` and `images`. The platform document
- * (3.1) says legacy fields are still parsed and merged in order. Source: QuantumNous/new-api's async task
+ * Legacy reference fields, in the order they are merged after `image` and `images`. The platform API
+ * parses legacy fields and merges them in order (docs/api.md, "Fields"). Source: QuantumNous/new-api's async task
  * request (it has no image request with task_type), `relay/common/relay_info.go` at 4812ced (`TaskSubmitReq`:
  * `image`, `images`, `input_reference`) and `relay/common/relay_utils.go` at 0d158eb (`isKnownTaskField`
  * lists `input_reference`; `ValidateMultipartDirect` reads it as the reference image). Its image request (`dto/openai_image.go`, `ImageRequest`) parses no other

@@ -1,5 +1,5 @@
 /**
- * The platform task object, the query envelope and the error envelope (platform document sections 6 and 7),
+ * The platform task object, the query envelope and the error envelope (docs/api.md, "The task" and "Errors"),
  * as zod schemas: the one source of the response shapes (the OpenAPI document is generated from them).
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The sandbox hub: a local simulator of the hub protocol (design section 9) that returns real, small images.
+ * The sandbox hub: a local simulator of the hub protocol (the protocol of adapters/hub/hub-api.ts) that returns real, small images.
  */
 export { startSandboxHub, SANDBOX_MODES, SANDBOX_MODE_HEADER } from './sandbox-hub';
 export type { SandboxHub, SandboxHubOptions, SandboxHubStats, SandboxMode, SandboxTiming } from './sandbox-hub';

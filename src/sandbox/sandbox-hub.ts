@@ -1,5 +1,5 @@
 /**
- * The sandbox hub: a local HTTP server that speaks the hub protocol of design section 9
+ * The sandbox hub: a local HTTP server that speaks the hub protocol of adapters/hub/hub-api.ts
  * (adapters/hub/hub-api.ts) and returns real, small images, so the bridge runs end to end with no keys.
  *
  * Endpoints

@@ -1,5 +1,5 @@
 /**
- * What the sandbox hub accepts, per hub model, taken from the hub model reference (seed 004) and fal's
+ * What the sandbox hub accepts, per hub model, taken from the hub's model reference (as adapters/hub/hub-models.ts cites it) and fal's
  * conventions for the `/edit` variants. Deliberately independent of adapters/hub/: the sandbox is a second,
  * separate reading of the hub document, so an adapter mistake shows up as a 422 instead of being mirrored.
  *

@@ -1,9 +1,9 @@
 /**
  * The price table (the `prices` section of CONFIG_FILE) and the cost of a finished task, following the
- * platform's billing rules (platform document 4.5): Nano models cost a fixed unit price per image;
+ * platform's billing rules (docs/configuration.md, prices): Nano models cost a fixed unit price per image;
  * gpt-image-2 costs price[size tier][quality] per image.
  *
- * Billed count: the images actually returned, not `n`. The platform document allows either ("n or the
+ * Billed count: the images actually returned, not `n`. The platform API allows either ("n or the
  * number of results the upstream actually returned"); charging for returned images means a client is
  * never billed for an image it did not get. A failed task costs 0.
  */

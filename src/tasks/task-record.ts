@@ -116,7 +116,7 @@ export function newTaskRecord(n: NewTaskRecord): TaskRecord {
   };
 }
 
-/** The platform task object of a record (design section 5). */
+/** The platform task object of a record (docs/api.md, "The task"). */
 export function toPlatformTask(record: TaskRecord): PlatformTask {
   const metadata: PlatformTask['metadata'] = {
     task_type: record.taskType,

@@ -42,32 +42,15 @@ function armConnectTimeout(socket: Duplex | null | undefined, ms: number, readyE
   socket.once('close', clear);
 }
 
-class ConnectTimeoutHttpAgent extends http.Agent {
-  constructor(
-    options: http.AgentOptions,
-    private readonly connectTimeoutMs: number,
-  ) {
-    super(options);
-  }
-  override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const socket = super.createConnection(options, callback);
-    armConnectTimeout(socket, this.connectTimeoutMs, 'connect');
+/** `agent` with every new socket given `ms` to connect (and, for https, finish TLS). */
+function withConnectTimeout<A extends http.Agent>(agent: A, ms: number, readyEvent: 'connect' | 'secureConnect'): A {
+  const create = agent.createConnection.bind(agent) as (options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void) => Duplex | null | undefined;
+  (agent as { createConnection: typeof create }).createConnection = (options, callback) => {
+    const socket = create(options, callback);
+    armConnectTimeout(socket, ms, readyEvent);
     return socket;
-  }
-}
-
-class ConnectTimeoutHttpsAgent extends https.Agent {
-  constructor(
-    options: https.AgentOptions,
-    private readonly connectTimeoutMs: number,
-  ) {
-    super(options);
-  }
-  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const socket = super.createConnection(options, callback);
-    armConnectTimeout(socket, this.connectTimeoutMs, 'secureConnect');
-    return socket;
-  }
+  };
+  return agent;
 }
 
 interface ChannelPool {
@@ -157,8 +140,8 @@ export class UpstreamTransport {
       throw new ConfigError(`Channel ${channel.id} has a base URL with protocol ${base.protocol}; only http: and https: are supported.`);
     }
     const agentOptions = { keepAlive: true, maxSockets: this.limits.maxSocketsPerChannel, maxFreeSockets: 16, scheduling: 'lifo' as const };
-    const httpAgent = new ConnectTimeoutHttpAgent(agentOptions, this.limits.connectTimeoutMs);
-    const httpsAgent = new ConnectTimeoutHttpsAgent(agentOptions, this.limits.connectTimeoutMs);
+    const httpAgent = withConnectTimeout(new http.Agent(agentOptions), this.limits.connectTimeoutMs, 'connect');
+    const httpsAgent = withConnectTimeout(new https.Agent(agentOptions), this.limits.connectTimeoutMs, 'secureConnect');
     const instance = axios.create({
       httpAgent,
       httpsAgent,
