@@ -412,28 +412,13 @@ function parseBlobConfig(e: Env): BlobConfig {
   };
 }
 
-/** Comma-separated hosts of an allow-list variable, normalized. */
-function allowHostList(name: string, raw: string | undefined): string[] {
-  return (raw ?? '')
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h.length > 0)
-    .map((h) => {
-      try {
-        return normalizeAllowedHost(h);
-      } catch (err) {
-        throw new ConfigError(`${name}: ${(err as Error).message}.`);
-      }
-    });
-}
-
 /** RESULT_URL_POLICY and RESULT_URL_ALLOW_HOSTS. */
 function parseResultUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ResultUrlPolicyOptions {
   const mode = (modeRaw ?? 'http').trim().toLowerCase();
   if (!(RESULT_URL_MODES as readonly string[]).includes(mode)) {
     throw new ConfigError(`RESULT_URL_POLICY must be one of ${RESULT_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
   }
-  const allowHosts = allowHostList('RESULT_URL_ALLOW_HOSTS', hostsRaw);
+  const allowHosts = parseHostList('RESULT_URL_ALLOW_HOSTS', hostsRaw);
   if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('RESULT_URL_POLICY=allowlist needs RESULT_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
   return { mode: mode as ResultUrlMode, allowHosts };
 }
