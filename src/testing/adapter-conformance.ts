@@ -30,6 +30,7 @@ import { applyUpstreamState, newTaskRecord, toPlatformTask } from '../tasks/task
 import { isBytesImage, type FamilySupport, type ImageAdapter, type UpstreamRequest, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
 import { planSubmit } from '../routing/plan';
 import { AdapterRegistry } from '../routing/registry';
+import { goldenRequestView } from './golden-files';
 
 /** A platform request and the exact upstream request the adapter must build for it. */
 export interface GoldenCase {
@@ -37,7 +38,7 @@ export interface GoldenCase {
   readonly name: string;
   /** Platform JSON body, as a client sends it. */
   readonly request: Record<string, unknown>;
-  /** The exact upstream request (compared with toStrictEqual). */
+  /** The exact upstream request (compared with toStrictEqual; a form's file bytes compared as base64). */
   readonly upstream: UpstreamRequest;
   /** When given: the exact warnings (normalizer's then adapter's), as `{ code, param }`. */
   readonly warnings?: ReadonlyArray<Pick<Warning, 'code' | 'param'>>;
@@ -356,7 +357,7 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
   for (const golden of opts.goldens) {
     add('golden', group, golden.name, () => {
       const plan = planSubmit({ body: golden.request }, registry, normalizeOptions, [adapter]);
-      expect(plan.built.request).toStrictEqual(golden.upstream);
+      expect(goldenRequestView(plan.built.request)).toStrictEqual(goldenRequestView(golden.upstream));
       if (golden.warnings) {
         expect([...plan.intent.warnings, ...plan.built.warnings].map((w) => ({ code: w.code, param: w.param }))).toStrictEqual(golden.warnings);
       }

@@ -3,6 +3,8 @@
  * contracts. It imports `@jest/globals`, so only test code loads it; the main entry (`src/index.ts`) never does.
  */
 export { adapterConformanceChecks, CONFORMANCE_CHECK_KINDS, runAdapterConformance } from './adapter-conformance';
+export { goldenCasesFromFiles, goldenRequestView } from './golden-files';
+export type { GoldenFormPart, GoldenRequestView, GoldenUpstreamFile } from './golden-files';
 export type {
   AdapterConformanceOptions,
   ConformanceCheck,

@@ -4,13 +4,12 @@
  * hub's rules as the sandbox hub enforces them. Used by test/adapters/hub.test.ts and, with broken adapters, by
  * test/testing/adapter-conformance.test.ts.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
 import { validateSandboxSubmit } from '../../src/sandbox/sandbox-models';
-import type { AdapterConformanceOptions, GoldenCase } from '../../src/testing/adapter-conformance';
+import type { AdapterConformanceOptions } from '../../src/testing/adapter-conformance';
+import { goldenCasesFromFiles } from '../../src/testing/golden-files';
 import type { ImageAdapter, UpstreamRequest } from '../../src/adapter-kit/contract';
-import type { Warning } from '../../src/intent/intent';
 
 const HUB_DIR = join(__dirname, '../../fixtures/hub');
 
@@ -23,39 +22,12 @@ function hubRejects(request: UpstreamRequest): string | undefined {
 const PLATFORM_DIR = join(__dirname, '../../fixtures/platform');
 const CDN = 'https://cdn.hub.example/outputs/2026/11/25';
 
-function readJson(dir: string, file: string): unknown {
-  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown;
-}
+// Goldens of other adapters and refusal goldens run in test/translation/golden.test.ts.
+const goldens = goldenCasesFromFiles(PLATFORM_DIR, 'hub');
 
-interface GoldenUpstream {
-  adapter: string;
-  method: UpstreamRequest['method'];
-  path: string;
-  body: unknown;
-  warnings: Warning[];
-  metadata: Record<string, unknown>;
-}
-
-const goldens: GoldenCase[] = readdirSync(PLATFORM_DIR)
-  .filter((f) => f.endsWith('.request.json'))
-  .sort()
-  .map((f) => ({ f, name: f.slice(0, -'.request.json'.length) }))
-  .map(({ f, name }) => ({ f, name, upstream: readJson(PLATFORM_DIR, `${name}.upstream.json`) as GoldenUpstream & { error?: unknown } }))
-  // Goldens of other adapters (fal) and refusal goldens run in test/translation/golden.test.ts.
-  .filter(({ upstream }) => upstream.adapter === 'hub' && upstream.error === undefined)
-  .map(({ f, name, upstream }) => {
-    return {
-        name,
-        request: readJson(PLATFORM_DIR, f) as Record<string, unknown>,
-        upstream: { method: upstream.method, path: upstream.path, body: upstream.body },
-        warnings: upstream.warnings.map((w) => ({ code: w.code, param: w.param })),
-        metadata: upstream.metadata,
-      };
-    });
-
-  /** The options for `adapter` (default: a fresh HubAdapter). */
-  export function hubConformanceOptions(adapter: ImageAdapter = new HubAdapter()): AdapterConformanceOptions {
-    return {
+/** The options for `adapter` (default: a fresh HubAdapter). */
+export function hubConformanceOptions(adapter: ImageAdapter = new HubAdapter()): AdapterConformanceOptions {
+  return {
     adapter,
     fixturesDir: HUB_DIR,
     ref: { id: 'hub_tsk_7c1f2e9a40b84d1b' },

@@ -13,6 +13,7 @@ import type { ImageAdapter } from '../../src/adapter-kit/contract';
 import { MODEL_NAMES } from '../../src/platform/catalog';
 import { isBridgeError } from '../../src/platform/errors';
 import type { RawSubmit } from '../../src/platform/submit-request';
+import { goldenRequestView } from '../../src/testing/golden-files';
 
 const DIR = join(__dirname, '../../fixtures/platform');
 const requestFiles = readdirSync(DIR).filter((f) => f.endsWith('.request.json')).sort();
@@ -22,13 +23,11 @@ function readJson(file: string): unknown {
   return JSON.parse(readFileSync(join(DIR, file), 'utf8'));
 }
 
-/** The planned output in the shape of the golden files (warnings of the normalizer first, then the adapter's). */
+/** The planned output in the shape of the golden files (src/testing/golden-files.ts; warnings of the normalizer first, then the adapter's). */
 function plannedOutput(plan: SubmitPlan): unknown {
   return {
     adapter: plan.adapter.id,
-    method: plan.built.request.method,
-    path: plan.built.request.path,
-    body: plan.built.request.body,
+    ...goldenRequestView(plan.built.request),
     warnings: [...plan.intent.warnings, ...plan.built.warnings],
     metadata: plan.built.metadata,
   };
