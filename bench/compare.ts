@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { closedLoop, openLoop, send, type LatencySummary, type LoadRequest } from './load';
-import { cpuMs, getJson, RssPeaks, startGateway, startScript, type Child } from './processes';
+import { cpuMs, getJson, RssPeaks, startGateway, startScript, stopChildren, type Child } from './processes';
 
 /** What one repetition needs to know. */
 export interface CompareOptions {
@@ -175,7 +175,7 @@ export async function compareOnce(o: CompareOptions, withFanIn: boolean): Promis
   } finally {
     rss.stop();
     clearTimeout(hardStop);
-    for (const c of children) c.child.kill('SIGTERM');
+    await stopChildren(children);
   }
 }
 

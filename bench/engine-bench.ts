@@ -10,7 +10,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { send } from './load';
-import { cpuMs, getJson, RssPeaks, startGateway, startScript, type Child } from './processes';
+import { cpuMs, getJson, RssPeaks, startGateway, startScript, stopChildren, type Child } from './processes';
 
 /** What one engine run measured. */
 export interface EngineFigures {
@@ -112,7 +112,7 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
   } finally {
     rss.stop();
     clearTimeout(hardStop);
-    for (const c of children) c.child.kill('SIGTERM');
+    await stopChildren(children);
     if (o.scheduler === 'redis') await deletePrefix(o.redisUrl, prefix);
   }
 }

@@ -1,11 +1,20 @@
 /**
  * The benchmark's child processes and what it reads about them: the mock hub, the floor proxy and the
  * gateway (`cli/main.js serve`), each on 127.0.0.1 at a free port; CPU time and RSS from /proc (Linux).
+ *
+ * Options (env):
+ * - BENCH_PROFILE=1 starts every gateway with `node --cpu-prof`; the .cpuprofile files go to BENCH_PROFILE_DIR
+ *   (default: a new temp dir, printed on stderr) when the gateway stops (stopChildren waits for that).
+ *   `node dist/bench/profile-summary.js <file|dir>` prints the top self-time functions and the top inclusive
+ *   frames under the request handler (docs/benchmarks.md "Profile and changes").
+ * - BENCH_GATEWAY_ROOT runs the gateway of another checkout (its built dist/), e.g. an old commit in a temp
+ *   worktree, under the same load generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send } from './load';
 
@@ -38,10 +47,27 @@ export function startScript(script: string, args: string[] = []): Promise<Child>
   });
 }
 
+let profileDir: string | undefined;
+
+/** Where BENCH_PROFILE=1 writes the gateways' CPU profiles (created on first use), or undefined when off. */
+export function benchProfileDir(): string | undefined {
+  if (process.env.BENCH_PROFILE !== '1') return undefined;
+  if (profileDir === undefined) {
+    profileDir = process.env.BENCH_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'itb-bench-profile-'));
+    process.stderr.write(`bench: gateway CPU profiles go to ${profileDir}\n`);
+  }
+  return profileDir;
+}
+
 /** Starts the real server on `hubUrl` and waits for /healthz. */
 export async function startGateway(hubUrl: string, env: Record<string, string>, nodeOptions: string): Promise<Child> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve'], {
+  const dir = benchProfileDir();
+  const profileArgs = dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const root = process.env.BENCH_GATEWAY_ROOT || ROOT;
+  // Older checkouts had the command line in dist/src/cli.js.
+  const main = [join(root, 'dist', 'src', 'cli', 'main.js'), join(root, 'dist', 'src', 'cli.js')].find((f) => existsSync(f)) ?? '';
+  const child = spawn(process.execPath, [...profileArgs, main, 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH ?? '', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), HOST: '127.0.0.1', PORT: String(port), HUB_BASE_URL: hubUrl, ...env },
   });
@@ -57,6 +83,30 @@ export async function startGateway(hubUrl: string, env: Record<string, string>, 
   }
   child.kill('SIGKILL');
   throw new Error('gateway did not become healthy in 10 s');
+}
+
+/**
+ * Stops the children (SIGTERM) and waits until each has exited (SIGKILL after `graceMs`): the gateway writes its
+ * CPU profile on a clean exit, and the next phase starts on a quiet machine.
+ */
+export async function stopChildren(children: readonly Child[], graceMs = 10_000): Promise<void> {
+  await Promise.all(
+    children.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            resolve();
+            return;
+          }
+          const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 /** CPU time (user + system) a process has used, in ms. */

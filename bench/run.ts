@@ -7,7 +7,8 @@
  *    headline figure is printed with its ratio to the floor's, and the ranges over the repetitions.
  * Everything binds 127.0.0.1; every phase is bounded in count and time; children are killed at the end.
  * Options (env): BENCH_QUICK=1 shortens every phase (smoke run), BENCH_RUNS, REDIS_URL for the Redis figure,
- * BENCH_GATEWAY_NODE_OPTIONS for the gateway's NODE_OPTIONS (docs/benchmarks.md "Memory").
+ * BENCH_GATEWAY_NODE_OPTIONS for the gateway's NODE_OPTIONS (docs/benchmarks.md "Memory"), BENCH_PROFILE=1 to run every
+ * gateway under `node --cpu-prof` (bench/processes.ts; bench/profile-summary.ts reads the profiles).
  */
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';

@@ -1,0 +1,128 @@
+/**
+ * The hot-path phase alone (docs/benchmarks.md "Profile and changes"): the gateway's and the floor's CPU per
+ * request for submits and for upstream-reaching polls in an open loop at BENCH_HOT_RATE (default 1,000/s) for
+ * BENCH_HOT_SECONDS (default 5) each, BENCH_HOT_REPEAT times (default 3) on the same processes, after the same
+ * 5,000-request warm-up as `npm run bench`, plus the added p50 at concurrency 1. CPU time per request is read
+ * from /proc, so it is a fair figure on a shared machine where latencies are not.
+ *
+ * `npm run build && node dist/bench/hot-path.js`; with BENCH_PROFILE=1 the gateway runs under `--cpu-prof`
+ * (bench/processes.ts) and the profile's summary is printed at the end (bench/profile-summary.ts);
+ * BENCH_GATEWAY_ROOT measures another checkout's build (an old commit) under the same load generator.
+ */
+import http from 'node:http';
+import { closedLoop, openLoop, send, type LoadRequest } from './load';
+import { benchProfileDir, cpuMs, startGateway, startScript, stopChildren, type Child } from './processes';
+import { summarizeProfile } from './profile-summary';
+
+const CLIENT_KEY = 'bench-client-key-0001';
+const HUB_KEY = 'bench-upstream-key-0001';
+const RATE = Number(process.env.BENCH_HOT_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_HOT_SECONDS ?? 5);
+const REPEAT = Number(process.env.BENCH_HOT_REPEAT ?? 3);
+const WARM_UP = 5000;
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const mock = await startScript('mock-hub.js');
+  const floor = await startScript('floor-proxy.js', [mock.url]);
+  const gateway = await startGateway(
+    mock.url,
+    {
+      HUB_API_KEY: HUB_KEY,
+      GATEWAY_API_KEYS: `${CLIENT_KEY}:bench`,
+      LOG_LEVEL: 'warn',
+      POLL_INTERVAL_MS: '1000',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      MAX_OPEN_TASKS_PER_OWNER: '100000000',
+      POLL_RATE_PER_CHANNEL: '1',
+    },
+    process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
+  );
+  const children: Child[] = [mock, floor, gateway];
+  const out: string[] = [];
+  try {
+    const auth = { authorization: `Bearer ${CLIENT_KEY}` };
+    const hubAuth = { authorization: `Bearer ${HUB_KEY}` };
+    const json = { 'content-type': 'application/json' };
+    const directSubmit: LoadRequest = {
+      method: 'POST',
+      path: '/hub/v1/tasks',
+      headers: { ...json, ...hubAuth },
+      body: JSON.stringify({ model: 'gpt-image-2', input: { prompt: 'A small blue glass sphere on a clean white desk', num_images: 1, output_format: 'webp', image_size: 'landscape_4_3', quality: 'low' } }),
+    };
+    const gwSubmit: LoadRequest = {
+      method: 'POST',
+      path: '/v1/images/tasks',
+      headers: { ...json, ...auth },
+      body: JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 }),
+    };
+    const hubPoll = (i: number): LoadRequest => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: hubAuth });
+    const createTasks = async (count: number): Promise<string[]> => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+      const ids: string[] = [];
+      for (let i = 0; i < count; i += 32) {
+        const batch = await Promise.all(Array.from({ length: Math.min(32, count - i) }, () => send(agent, new URL(gateway.url), gwSubmit)));
+        for (const res of batch) ids.push((JSON.parse(res.body) as { task_id: string }).task_id);
+      }
+      agent.destroy();
+      return ids;
+    };
+    await closedLoop(mock.url, () => directSubmit, WARM_UP, 2);
+    await closedLoop(floor.url, () => directSubmit, WARM_UP, 2);
+    await closedLoop(floor.url, hubPoll, WARM_UP, 2);
+    await closedLoop(gateway.url, () => gwSubmit, WARM_UP, 2);
+    const warmTasks = await createTasks(WARM_UP / 5);
+    await closedLoop(gateway.url, (i) => ({ method: 'GET', path: `/v1/images/tasks/${warmTasks[i % warmTasks.length] as string}`, headers: auth }), WARM_UP, 2);
+    const pollTasks = await createTasks(RATE * SECONDS * REPEAT + 1000);
+    let cursor = 0;
+    const duePoll = (): LoadRequest => ({ method: 'GET', path: `/v1/images/tasks/${pollTasks[cursor++ % pollTasks.length] as string}`, headers: auth });
+
+    const cpuOf = async (child: Child, url: string, make: (i: number) => LoadRequest): Promise<{ cpu: number; p50: number; p99: number; errors: number }> => {
+      await pause(500);
+      const before = cpuMs(child.child.pid);
+      const s = await openLoop(url, make, RATE, SECONDS * 1000);
+      return { cpu: r3((cpuMs(child.child.pid) - before) / s.count), p50: s.p50, p99: s.p99, errors: s.errors };
+    };
+    const c1 = async (url: string, make: (i: number) => LoadRequest): Promise<number> => (await closedLoop(url, make, 1000, 1)).p50;
+
+    for (let i = 0; i < REPEAT; i++) {
+      const fs = await cpuOf(floor, floor.url, () => directSubmit);
+      const gs = await cpuOf(gateway, gateway.url, () => gwSubmit);
+      const fp = await cpuOf(floor, floor.url, hubPoll);
+      const gp = await cpuOf(gateway, gateway.url, duePoll);
+      const d1 = await c1(mock.url, () => directSubmit);
+      const f1 = await c1(floor.url, () => directSubmit);
+      const g1 = await c1(gateway.url, () => gwSubmit);
+      const line =
+        `rep ${i + 1} | CPU/req at ${RATE}/s: submit floor ${fs.cpu} gateway ${gs.cpu} ms (${r3(gs.cpu / fs.cpu)}x), poll floor ${fp.cpu} gateway ${gp.cpu} ms (${r3(gp.cpu / fp.cpu)}x)` +
+        ` | p99 submit floor ${fs.p99} gateway ${gs.p99}, poll floor ${fp.p99} gateway ${gp.p99} ms | errors ${gs.errors + gp.errors}` +
+        ` | submit c=1 added p50 floor ${r3(f1 - d1)} gateway ${r3(g1 - d1)} ms`;
+      out.push(line);
+      process.stderr.write(`${line}\n`);
+    }
+  } finally {
+    await stopChildren(children);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  const dir = benchProfileDir();
+  if (dir !== undefined) {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const newest = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(dir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    if (newest !== undefined) {
+      const s = summarizeProfile(JSON.parse(readFileSync(newest, 'utf8')), 25, /^(runPreParsing|preHandlerCallback|handleRequest|onRequestHookRunner) /);
+      process.stdout.write(`\nprofile ${newest}: ${s.totalMs - s.idleMs} ms busy; top self:\n`);
+      for (const r of s.selfTop) process.stdout.write(`${String(r.share).padStart(5)}%  ${r.frame}\n`);
+    }
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`hot-path bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
