@@ -4,11 +4,10 @@
  */
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
-import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { submitFromParamMap } from '../../src/adapter-kit/param-map';
 import { clampedProgress, finishedWithImages } from '../../src/adapter-kit/task-state';
-import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
-import type { ImageIntent, Warning } from '../../src/intent/intent';
-import { UpstreamError } from '../../src/platform/errors';
+import { parseOptional, parseUpstreamBody } from '../../src/adapter-kit/upstream-schema';
+import type { ImageIntent } from '../../src/intent/intent';
 import { EXAMPLE_PATHS, exampleAuthHeaders, exampleErrorSchema, exampleJobSchema, exampleSubmitResponseSchema, type ExampleJob } from './example-api';
 import { EXAMPLE_CAPABILITIES, EXAMPLE_POLL_CADENCE } from './example-models';
 import { exampleParamMap } from './example-param-map';
@@ -24,16 +23,12 @@ export class ExampleAdapter implements ImageAdapter {
   }
 
   buildSubmit(intent: ImageIntent): BuiltSubmit {
-    const warnings: Warning[] = [];
-    const metadata: Record<string, unknown> = {};
-    const body = applyParamMap(exampleParamMap, intent, warnings, metadata);
-    return { request: { method: 'POST', path: EXAMPLE_PATHS.submit, body }, warnings, metadata };
+    return submitFromParamMap(exampleParamMap, intent, (body) => ({ method: 'POST', path: EXAMPLE_PATHS.submit, body }));
   }
 
   parseSubmit(response: UpstreamResponse): SubmitOutcome {
-    const parsed = exampleSubmitResponseSchema.safeParse(response.body);
-    if (!parsed.success) throw new UpstreamError('malformed', `pixelforge's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { kind: 'handle', ref: { id: parsed.data.id } };
+    const { id } = parseUpstreamBody(exampleSubmitResponseSchema, response, "pixelforge's submit response");
+    return { kind: 'handle', ref: { id } };
   }
 
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest {
@@ -41,14 +36,11 @@ export class ExampleAdapter implements ImageAdapter {
   }
 
   parsePoll(response: UpstreamResponse): PollOutcome {
-    const parsed = exampleJobSchema.safeParse(response.body);
-    if (!parsed.success) throw new UpstreamError('malformed', `pixelforge's job response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { kind: 'state', state: exampleJobToState(parsed.data) };
+    return { kind: 'state', state: exampleJobToState(parseUpstreamBody(exampleJobSchema, response, "pixelforge's job response")) };
   }
 
   describeError(body: unknown): string | undefined {
-    const parsed = exampleErrorSchema.safeParse(body);
-    return parsed.success ? parsed.data.error.message : undefined;
+    return parseOptional(exampleErrorSchema, body)?.error.message;
   }
 }
 

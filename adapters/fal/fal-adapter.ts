@@ -9,10 +9,10 @@
  */
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
-import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { submitFromParamMap } from '../../src/adapter-kit/param-map';
 import { finishedWithImages, imageFromFalStyle } from '../../src/adapter-kit/task-state';
-import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
-import type { ImageIntent, Warning } from '../../src/intent/intent';
+import { describeZodProblem, parseOptional, parseUpstreamBody } from '../../src/adapter-kit/upstream-schema';
+import type { ImageIntent } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 import {
   FAL_FAILED_RESULT_STATUSES,
@@ -39,17 +39,12 @@ export class FalAdapter implements ImageAdapter {
   }
 
   buildSubmit(intent: ImageIntent): BuiltSubmit {
-    const warnings: Warning[] = [];
-    const metadata: Record<string, unknown> = {};
-    const input = applyParamMap(falParamMap, intent, warnings, metadata);
-    const modelId = falModelId(intent.family, intent.taskType === 'image2image');
-    return { request: { method: 'POST', path: FAL_PATHS.submit(modelId), body: input }, warnings, metadata };
+    return submitFromParamMap(falParamMap, intent, (body) => ({ method: 'POST', path: FAL_PATHS.submit(falModelId(intent.family, intent.taskType === 'image2image')), body }));
   }
 
   parseSubmit(response: UpstreamResponse): SubmitOutcome {
-    const parsed = falSubmitResponseSchema.safeParse(response.body);
-    if (!parsed.success) throw new UpstreamError('malformed', `fal's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { kind: 'handle', ref: { id: parsed.data.request_id, statusUrl: parsed.data.status_url, responseUrl: parsed.data.response_url } };
+    const submitted = parseUpstreamBody(falSubmitResponseSchema, response, "fal's submit response");
+    return { kind: 'handle', ref: { id: submitted.request_id, statusUrl: submitted.status_url, responseUrl: submitted.response_url } };
   }
 
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest {
@@ -62,17 +57,14 @@ export class FalAdapter implements ImageAdapter {
     if (response.status >= 300) return { kind: 'state', state: failedResultToState(response) };
     const body = response.body;
     if (typeof body === 'object' && body !== null && 'images' in body) {
-      const parsed = falResultSchema.safeParse(body);
-      if (!parsed.success) throw new UpstreamError('malformed', `fal's result is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-      return { kind: 'state', state: falResultToState(parsed.data) };
+      return { kind: 'state', state: falResultToState(parseUpstreamBody(falResultSchema, response, "fal's result")) };
     }
-    const parsed = falStatusSchema.safeParse(body);
-    if (!parsed.success) throw new UpstreamError('malformed', `fal's status response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    switch (parsed.data.status) {
+    const status = parseUpstreamBody(falStatusSchema, response, "fal's status response");
+    switch (status.status) {
       case 'IN_QUEUE':
         return { kind: 'state', state: { status: 'queued', images: [] } };
       case 'COMPLETED': {
-        const responseUrl = ref.responseUrl ?? parsed.data.response_url ?? undefined;
+        const responseUrl = ref.responseUrl ?? status.response_url ?? undefined;
         if (!responseUrl) throw new UpstreamError('malformed', `fal says request ${ref.id} is COMPLETED but no response URL is known.`, response.status);
         return { kind: 'follow', request: { method: 'GET', path: responseUrl, acceptStatuses: FAL_FAILED_RESULT_STATUSES } };
       }
@@ -83,8 +75,8 @@ export class FalAdapter implements ImageAdapter {
   }
 
   describeError(body: unknown): string | undefined {
-    const parsed = falErrorSchema.safeParse(body);
-    return parsed.success ? falDetailText(parsed.data) : undefined;
+    const error = parseOptional(falErrorSchema, body);
+    return error ? falDetailText(error) : undefined;
   }
 }
 

@@ -4,11 +4,10 @@
  */
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
-import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { submitFromParamMap } from '../../src/adapter-kit/param-map';
 import { clampedProgress, finishedWithImages, imageFromFalStyle } from '../../src/adapter-kit/task-state';
-import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
-import type { ImageIntent, Warning } from '../../src/intent/intent';
-import { UpstreamError } from '../../src/platform/errors';
+import { parseOptional, parseUpstreamBody } from '../../src/adapter-kit/upstream-schema';
+import type { ImageIntent } from '../../src/intent/intent';
 import { HUB_PATHS, hubAuthHeaders, hubErrorSchema, hubSubmitResponseSchema, hubTaskSchema, type HubSubmitBody, type HubTask } from './hub-api';
 import { HUB_CAPABILITIES, HUB_POLL_CADENCE, hubModelId } from './hub-models';
 import { hubParamMap } from './hub-param-map';
@@ -24,17 +23,14 @@ export class HubAdapter implements ImageAdapter {
   }
 
   buildSubmit(intent: ImageIntent): BuiltSubmit {
-    const warnings: Warning[] = [];
-    const metadata: Record<string, unknown> = {};
-    const input = applyParamMap(hubParamMap, intent, warnings, metadata);
-    const body: HubSubmitBody = { model: hubModelId(intent.family, intent.taskType === 'image2image'), input };
-    return { request: { method: 'POST', path: HUB_PATHS.submit, body }, warnings, metadata };
+    return submitFromParamMap(hubParamMap, intent, (input) => {
+      const body: HubSubmitBody = { model: hubModelId(intent.family, intent.taskType === 'image2image'), input };
+      return { method: 'POST', path: HUB_PATHS.submit, body };
+    });
   }
 
   parseSubmit(response: UpstreamResponse): SubmitOutcome {
-    const parsed = hubSubmitResponseSchema.safeParse(response.body);
-    if (!parsed.success) throw new UpstreamError('malformed', `The hub's submit response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { kind: 'handle', ref: { id: parsed.data.task_id } };
+    return { kind: 'handle', ref: { id: parseUpstreamBody(hubSubmitResponseSchema, response, "The hub's submit response").task_id } };
   }
 
   buildPoll(ref: UpstreamTaskRef): UpstreamRequest {
@@ -42,15 +38,13 @@ export class HubAdapter implements ImageAdapter {
   }
 
   parsePoll(response: UpstreamResponse): PollOutcome {
-    const parsed = hubTaskSchema.safeParse(response.body);
-    if (!parsed.success) throw new UpstreamError('malformed', `The hub's task response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { kind: 'state', state: hubTaskToState(parsed.data) };
+    return { kind: 'state', state: hubTaskToState(parseUpstreamBody(hubTaskSchema, response, "The hub's task response")) };
   }
 
   describeError(body: unknown): string | undefined {
-    const parsed = hubErrorSchema.safeParse(body);
-    if (!parsed.success) return undefined;
-    const { error, message, detail } = parsed.data;
+    const parsed = parseOptional(hubErrorSchema, body);
+    if (!parsed) return undefined;
+    const { error, message, detail } = parsed;
     if (typeof error === 'string') return error;
     if (error?.message) return error.message;
     if (message) return message;

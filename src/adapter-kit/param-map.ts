@@ -4,6 +4,7 @@
  * adapter's table maps it or declares it handled elsewhere / unsupported.
  */
 import type { Warning } from '../intent/intent';
+import type { BuiltSubmit, UpstreamRequest } from './contract';
 
 /** Lets a transform record conversions and task metadata. */
 export interface MapContext {
@@ -30,6 +31,22 @@ export type ParamMapEntry<I, K extends keyof I> =
 
 /** The exhaustive mapping table type. */
 export type ParamMap<I> = { readonly [K in keyof I]-?: ParamMapEntry<I, K> };
+
+/**
+ * A submit built from a mapping table: the table applied to the intent (src/adapter-kit/param-map.ts
+ * `applyParamMap`), the body handed to `toRequest` with the intent (for the path or an envelope around the
+ * body), and the warnings and metadata the table recorded. The usual one-line `buildSubmit`.
+ */
+export function submitFromParamMap<I extends object>(
+  map: ParamMap<I>,
+  intent: I,
+  toRequest: (body: Record<string, unknown>, intent: I) => UpstreamRequest,
+): BuiltSubmit {
+  const warnings: Warning[] = [];
+  const metadata: Record<string, unknown> = {};
+  const body = applyParamMap(map, intent, warnings, metadata);
+  return { request: toRequest(body, intent), warnings, metadata };
+}
 
 /** Applies a mapping table to an intent: builds the upstream body, recording warnings and metadata. */
 export function applyParamMap<I extends object>(
