@@ -114,13 +114,16 @@ export interface AdapterConformanceOptions {
   readonly adapter: ImageAdapter;
   /** Absolute path of the adapter's fixtures folder, `fixtures/<id>/`. */
   readonly fixturesDir: string;
-  /** The handle used for polls (as parseSubmit would produce it). */
+  /** The handle used for polls (as parseSubmit would produce it; any id for a synchronous adapter that never polls). */
   readonly ref: UpstreamTaskRef;
   /** Golden platform -> upstream mappings. */
   readonly goldens: readonly GoldenCase[];
   /** Submit responses and the handles read from them. */
   readonly submitFixtures: readonly SubmitFixtureCase[];
-  /** Poll responses and the platform task they map to. */
+  /**
+   * Poll responses and the platform task they map to. A synchronous adapter that never polls gives none: its
+   * success and failure are then required among the submit fixtures' final tasks, and no poll is checked.
+   */
   readonly pollFixtures: readonly PollFixtureCase[];
   /** Bodies that must be rejected as malformed (at least one). */
   readonly malformedFixtures: readonly MalformedFixtureCase[];
@@ -443,17 +446,24 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
     });
   }
 
+  // A synchronous adapter that always answers the result itself (Gemini, OpenAI) has no job to poll: given no
+  // poll fixtures, its success and failure come from its submit fixtures' final tasks, and no poll is checked.
+  const polls = adapter.synchronous !== true || opts.pollFixtures.length > 0;
   group = 'poll responses -> platform task';
-  add('poll-fixtures-present', group, 'has fixtures for success and failure', () => {
-    const statuses = opts.pollFixtures.flatMap((f) => ('follow' in f.expected ? [] : [f.expected.status]));
+  add('poll-fixtures-present', group, polls ? 'has fixtures for success and failure' : 'has final submit fixtures for success and failure (no polls)', () => {
+    const statuses = polls
+      ? opts.pollFixtures.flatMap((f) => ('follow' in f.expected ? [] : [f.expected.status]))
+      : opts.submitFixtures.flatMap((f) => ('final' in f.expected && typeof f.expected.final === 'object' ? [(f.expected.final as ExpectedTask).status] : []));
     expect(statuses).toContain('succeeded');
     expect(statuses).toContain('failed');
   });
-  add('first-poll', group, 'builds its first poll request from the handle alone', () => {
-    const request = adapter.buildPoll(opts.ref);
-    expect(request.method).toBe('GET');
-    expect(request.path.length).toBeGreaterThan(0);
-  });
+  if (polls) {
+    add('first-poll', group, 'builds its first poll request from the handle alone', () => {
+      const request = adapter.buildPoll(opts.ref);
+      expect(request.method).toBe('GET');
+      expect(request.path.length).toBeGreaterThan(0);
+    });
+  }
   for (const f of opts.pollFixtures) {
     add('poll-fixture', group, `${f.file}${f.httpStatus ? ` (HTTP ${f.httpStatus})` : ''} -> ${'follow' in f.expected ? 'follow-up request' : f.expected.status}`, () => {
       const outcome = adapter.parsePoll({ status: f.httpStatus ?? 200, body: readFixture(fixturesDir, f.file) }, opts.ref);
@@ -480,7 +490,7 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
       expectUpstreamError(() => (f.operation === 'submit' ? adapter.parseSubmit(response) : adapter.parsePoll(response, opts.ref)));
     });
   }
-  for (const body of [null, 'not json', 42, [], {}]) {
+  for (const body of polls ? [null, 'not json', 42, [], {}] : []) {
     add('malformed-poll-body', group, `poll body ${JSON.stringify(body)}`, () => {
       expectUpstreamError(() => adapter.parsePoll({ status: 200, body }, opts.ref));
     });

@@ -84,6 +84,11 @@ const CASES: ReadonlyArray<[ConformanceCheckKind, string, (base: AdapterConforma
     }),
   ],
   ['poll-fixtures-present', 'no failed poll fixture', (o) => ({ ...o, pollFixtures: o.pollFixtures.filter((f) => 'follow' in f.expected || f.expected.status !== 'failed') })],
+  [
+    'poll-fixtures-present',
+    'a synchronous adapter with no polls whose final submit fixtures have no failure',
+    (o) => ({ ...o, adapter: { ...broken({}), synchronous: true }, pollFixtures: [], submitFixtures: [{ file: 'poll.succeeded.json', expected: { final: { status: 'succeeded', progress: '100%', result_url: null, error: null } } }] }),
+  ],
   ['first-poll', 'a poll sent as POST', (o) => ({ ...o, adapter: broken({ buildPoll: (ref) => ({ ...hub.buildPoll(ref), method: 'POST' }) }) })],
   ['poll-fixture', 'every poll read as processing', (o) => ({ ...o, adapter: broken({ parsePoll: () => ({ kind: 'state', state: { status: 'processing', images: [] } }) }) })],
   ['malformed-fixtures-present', 'no malformed fixture', (o) => ({ ...o, malformedFixtures: [] })],

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAL_ASSUMPTIONS } from '../../adapters/fal/fal-models';
+import { GEMINI_ASSUMPTIONS } from '../../adapters/gemini/gemini-models';
 import { HUB_ASSUMPTIONS } from '../../adapters/hub/hub-models';
 import { MODEL_NAMES } from '../../src/platform/catalog';
 import { ERROR_STATUS } from '../../src/platform/errors';
@@ -65,6 +66,7 @@ test('every assumption an adapter declares is a row of the docs/mapping.md assum
   const declared = [
     ...FAL_ASSUMPTIONS.map((a) => `| ${a.what} | fal | ${a.value} | ${a.source} |`),
     ...HUB_ASSUMPTIONS.map((a) => `| ${a.what} | hub | ${a.value} | ${a.source} |`),
+    ...GEMINI_ASSUMPTIONS.map((a) => `| ${a.what} | gemini | ${a.value} | ${a.source} |`),
   ];
   expect(rows).toStrictEqual(declared);
 });
