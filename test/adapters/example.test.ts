@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { ExampleAdapter } from '../../adapters/example/example-adapter';
 import { runAdapterConformance } from '../../src/testing/adapter-conformance';
+import { goldenCasesFromFiles } from '../../src/testing/golden-files';
 import type { UpstreamRequest } from '../../src/adapter-kit/contract';
 
 const DIR = join(__dirname, '../../fixtures/example');
@@ -33,31 +34,7 @@ runAdapterConformance({
   adapter: new ExampleAdapter(),
   fixturesDir: DIR,
   ref: { id: 'job_01HZX3K9Q7' },
-  goldens: [
-    {
-      name: 'NanoBanana with no aspect_ratio -> 1:1 at 1024x1024 on engine nb-flash',
-      request: { model: 'NanoBanana', prompt: 'a fox' },
-      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'nb-flash', text: 'a fox', count: 1, width: 1024, height: 1024, format: 'png' } },
-      warnings: [],
-    },
-    {
-      name: 'NanoBanana 16:9, two jpeg images -> 1344x768',
-      request: { model: 'NanoBanana', prompt: 'a fox', aspect_ratio: '16:9', n: 2, output_format: 'jpeg' },
-      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'nb-flash', text: 'a fox', count: 2, width: 1344, height: 768, format: 'jpeg' } },
-    },
-    {
-      name: 'gpt-image-2 quality high -> engine gi2-high with the exact size',
-      request: { model: 'gpt-image-2', prompt: 'a menu', size: '1536x1024', quality: 'high', n: 4 },
-      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'gi2-high', text: 'a menu', count: 4, width: 1536, height: 1024, format: 'png' } },
-      warnings: [],
-    },
-    {
-      name: 'gpt-image-2 without quality -> the platform default medium (engine gi2-medium)',
-      request: { model: 'gpt-image-2', prompt: 'a menu', size: '1920x1080' },
-      upstream: { method: 'POST', path: '/v2/jobs', body: { engine: 'gi2-medium', text: 'a menu', count: 1, width: 1920, height: 1080, format: 'png' } },
-      metadata: {},
-    },
-  ],
+  goldens: goldenCasesFromFiles(join(__dirname, '../../fixtures/platform'), 'example'),
   submitFixtures: [{ file: 'submit.accepted.json', expected: { id: 'job_01HZX3K9Q7' } }],
   pollFixtures: [
     { file: 'poll.pending.json', expected: { status: 'queued', progress: '0%', result_url: null, error: null } },

@@ -8,6 +8,7 @@ import nock from 'nock';
 import { FalAdapter } from '../../adapters/fal/fal-adapter';
 import { FAL_DEFAULT_BASE_URL, FAL_FAILED_RESULT_STATUSES } from '../../adapters/fal/fal-api';
 import { runAdapterConformance } from '../../src/testing/adapter-conformance';
+import { goldenCasesFromFiles } from '../../src/testing/golden-files';
 import type { PollOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef } from '../../src/adapter-kit/contract';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
 import type { Channel } from '../../src/routing/channels';
@@ -45,7 +46,6 @@ const QUEUE = `${FAL_DEFAULT_BASE_URL}/fal-ai/nano-banana/requests/${REQUEST_ID}
 const REF: UpstreamTaskRef = { id: REQUEST_ID, statusUrl: `${QUEUE}/status`, responseUrl: QUEUE };
 const RESULT_FOLLOW: UpstreamRequest = { method: 'GET', path: QUEUE, acceptStatuses: FAL_FAILED_RESULT_STATUSES };
 const REF_A = 'https://images.example.com/in/a.png';
-const REF_B = 'https://images.example.com/in/b.jpg';
 const CONTENT_POLICY =
   'fal could not generate the image (HTTP 422): prompt: The content could not be processed because it contained material flagged by a content checker.';
 
@@ -57,67 +57,7 @@ runAdapterConformance({
   adapter: new FalAdapter(),
   fixturesDir: DIR,
   ref: REF,
-  goldens: [
-    {
-      name: 'NanoBanana text2image -> fal-ai/nano-banana',
-      request: { model: 'NanoBanana', prompt: 'a cat', n: 2, output_format: 'jpeg', aspect_ratio: '16:9', seed: 7 },
-      upstream: { method: 'POST', path: '/fal-ai/nano-banana', body: { prompt: 'a cat', num_images: 2, output_format: 'jpeg', aspect_ratio: '16:9', seed: 7 } },
-      warnings: [],
-    },
-    {
-      name: 'NanoBanana image2image -> fal-ai/nano-banana/edit with image_urls',
-      request: { model: 'NanoBanana', prompt: 'make it blue', image: REF_A, images: [REF_B, REF_A] },
-      upstream: { method: 'POST', path: '/fal-ai/nano-banana/edit', body: { prompt: 'make it blue', image_urls: [REF_A, REF_B], num_images: 1, output_format: 'png' } },
-    },
-    {
-      name: 'NanoBanana2-0.5K text2image -> fal-ai/nano-banana-2 with resolution and an extreme ratio',
-      request: { model: 'NanoBanana2-0.5K', prompt: 'a banner', aspect_ratio: '8:1' },
-      upstream: { method: 'POST', path: '/fal-ai/nano-banana-2', body: { prompt: 'a banner', num_images: 1, output_format: 'png', aspect_ratio: '8:1', resolution: '0.5K' } },
-    },
-    {
-      name: 'NanoBanana2-4K image2image -> fal-ai/nano-banana-2/edit',
-      request: { model: 'NanoBanana2-4K', prompt: 'sharpen', task_type: 'image2image', images: [REF_A], n: 4, output_format: 'jpeg' },
-      upstream: { method: 'POST', path: '/fal-ai/nano-banana-2/edit', body: { prompt: 'sharpen', image_urls: [REF_A], num_images: 4, output_format: 'jpeg', resolution: '4K' } },
-    },
-    {
-      name: 'NanoBananaPro-2K text2image -> fal-ai/nano-banana-pro with aspect_ratio auto',
-      request: { model: 'NanoBananaPro-2K', prompt: 'a poster', aspect_ratio: 'auto', seed: 0 },
-      upstream: { method: 'POST', path: '/fal-ai/nano-banana-pro', body: { prompt: 'a poster', num_images: 1, output_format: 'png', aspect_ratio: 'auto', resolution: '2K', seed: 0 } },
-    },
-    {
-      name: 'NanoBananaPro-4K image2image -> fal-ai/nano-banana-pro/edit; size becomes aspect_ratio with a warning',
-      request: { model: 'NanoBananaPro-4K', prompt: 'restyle', image: REF_B, size: '1024x768' },
-      upstream: { method: 'POST', path: '/fal-ai/nano-banana-pro/edit', body: { prompt: 'restyle', image_urls: [REF_B], num_images: 1, output_format: 'png', aspect_ratio: '4:3', resolution: '4K' } },
-      warnings: [{ code: 'size_converted', param: 'size' }],
-    },
-    {
-      name: 'gpt-image-2 text2image -> openai/gpt-image-2 with a preset image_size and quality medium sent explicitly',
-      request: { model: 'gpt-image-2', prompt: 'a receipt', size: '1024x768' },
-      upstream: { method: 'POST', path: '/openai/gpt-image-2', body: { prompt: 'a receipt', num_images: 1, output_format: 'png', image_size: 'landscape_4_3', quality: 'medium' } },
-      warnings: [],
-      metadata: {},
-    },
-    {
-      name: 'gpt-image-2 1920x1080 -> 1920x1088 with a warning and requested/actual size in metadata',
-      request: { model: 'gpt-image-2', prompt: 'a wide shot', size: '1920x1080', quality: 'high', n: 3, output_format: 'webp' },
-      upstream: {
-        method: 'POST',
-        path: '/openai/gpt-image-2',
-        body: { prompt: 'a wide shot', num_images: 3, output_format: 'webp', image_size: { width: 1920, height: 1088 }, quality: 'high' },
-      },
-      warnings: [{ code: 'size_adjusted', param: 'size' }],
-      metadata: { requested_size: '1920x1080', actual_size: '1920x1088' },
-    },
-    {
-      name: 'gpt-image-2 image2image -> openai/gpt-image-2/edit with a custom image_size',
-      request: { model: 'gpt-image-2', prompt: 'add a hat', images: [REF_A, REF_B], size: '1536x1024', quality: 'low', n: 2, output_format: 'jpeg' },
-      upstream: {
-        method: 'POST',
-        path: '/openai/gpt-image-2/edit',
-        body: { prompt: 'add a hat', image_urls: [REF_A, REF_B], num_images: 2, output_format: 'jpeg', image_size: { width: 1536, height: 1024 }, quality: 'low' },
-      },
-    },
-  ],
+  goldens: goldenCasesFromFiles(join(__dirname, '../../fixtures/platform'), 'fal'),
   submitFixtures: [{ file: 'submit.accepted.json', expected: REF }],
   pollFixtures: [
     { file: 'status.in-queue.json', expected: { status: 'queued', progress: '0%', result_url: null, error: null } },
