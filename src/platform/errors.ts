@@ -51,7 +51,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   conflicting_parameters: 'Fields contradict each other: a Nano size whose ratio differs from aspect_ratio.',
   model_not_found: 'No platform model has this name; the message lists the models.',
   model_unavailable: 'The model exists but nothing serves it: no configured upstream serves the model (or its tier); it is never silently downgraded.',
-  upstream_rejected: 'The upstream refused the request (an HTTP 4xx other than 401, 403, 404 and 429); its reason is passed on.',
+  upstream_rejected: 'The upstream refused the request (an HTTP 4xx other than 401, 402, 403, 404 and 429); its reason is passed on.',
   unauthorized: 'The Authorization header is missing or the API key is unknown; send "Authorization: Bearer <key>".',
   blob_url_invalid: 'Image URL signing is on (BLOB_URL_SECRET) and the stored-image URL has no valid exp and sig parameters; use the URL exactly as the task gave it.',
   blob_url_expired: 'The signed stored-image URL is past its exp (BLOB_URL_TTL_MS after the task finished); the image is no longer served.',

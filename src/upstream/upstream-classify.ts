@@ -81,6 +81,11 @@ export function classifyUpstreamAnswer(ctx: ClassifyContext, answer: RawUpstream
   if (status === 401 || status === 403) {
     return fail('auth', `${said(`upstream ${channelId} refused the channel's credentials (HTTP ${status})`)} Check the API key configured for channel ${channelId}.`);
   }
+  // 402 Payment Required (Replicate: no credit left) is the channel's account, like a refused key: no job was
+  // taken, so another channel may take the task.
+  if (status === 402) {
+    return fail('auth', `${said(`upstream ${channelId} refused the channel's account: payment required (HTTP 402)`)} Check the billing of the account of channel ${channelId}.`);
+  }
   if (status === 404) {
     return fail('not_found', said(`upstream ${channelId} answered HTTP 404 for ${request.method} ${quote(stripQuery(request.path))}`));
   }
