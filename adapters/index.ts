@@ -6,3 +6,4 @@ export { HubAdapter } from './hub/hub-adapter';
 export { FalAdapter } from './fal/fal-adapter';
 export { ExampleAdapter } from './example/example-adapter';
 export { GeminiAdapter } from './gemini/gemini-adapter';
+export { ReplicateAdapter } from './replicate/replicate-adapter';

@@ -31,6 +31,11 @@ export const channelConfigSchema = z.strictObject({
   priority: z.number().int('must be an integer').default(0),
   /** Relative share among channels of equal priority (default 1; 0 = only when the others fail). */
   weight: z.number().finite().nonnegative('must be 0 or more').default(1),
+  /**
+   * Ask the upstream to hold the submit open up to this many seconds and answer the finished job (RFC 7240
+   * `Prefer: wait=N`; Replicate's sync mode). The client's POST then takes up to as long. Absent: not sent.
+   */
+  prefer_wait_seconds: z.number().int('must be a whole number of seconds').min(1, 'must be 1 to 60').max(60, 'must be 1 to 60').optional(),
 });
 
 /** A parsed channel entry. */
@@ -97,6 +102,7 @@ export function channelsFromConfig(raw: unknown, env: Env, registry: AdapterRegi
       ...(c.models ? { models: [...new Set(c.models)] } : {}),
       priority: c.priority,
       weight: c.weight,
+      ...(c.prefer_wait_seconds !== undefined ? { preferWaitSeconds: c.prefer_wait_seconds } : {}),
     };
     return channel;
   });

@@ -5,7 +5,7 @@
 import { inject, injectable } from 'tsyringe';
 import type { Channel, ChannelRouter } from '../routing/channels';
 import { AdapterRegistry } from '../routing/registry';
-import { isBytesImage, type SubmitOutcome as UpstreamSubmitOutcome, type UpstreamImage, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
+import { isBytesImage, type SubmitOutcome as UpstreamSubmitOutcome, type UpstreamImage, type UpstreamRequest, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
 import { BLOB_STORE, BLOB_URLS, RESULT_URL_CHECK, CHANNEL_ROUTER, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
@@ -49,6 +49,19 @@ export function mayFailOver(err: UpstreamError): boolean {
   if (err.kind === 'connection_refused') return true;
   const answered = err.upstreamStatus !== undefined;
   return answered && (err.kind === 'rate_limited' || err.kind === 'server_error' || err.kind === 'auth');
+}
+
+/** Margin of the submit's timeout beyond the wait a channel asks for (the upstream's answer must still arrive). */
+const PREFER_WAIT_MARGIN_MS = 15_000;
+
+/**
+ * The submit request of a channel with `prefer_wait_seconds`: RFC 7240 `Prefer: wait=N` (Replicate's sync mode)
+ * and a timeout that outlasts the wait. Other channels' requests are unchanged.
+ */
+export function withPreferWait(request: UpstreamRequest, channel: Channel): UpstreamRequest {
+  const seconds = channel.preferWaitSeconds;
+  if (seconds === undefined) return request;
+  return { ...request, headers: { ...request.headers, Prefer: `wait=${seconds}` }, timeoutMs: Math.max(request.timeoutMs ?? 0, seconds * 1000 + PREFER_WAIT_MARGIN_MS) };
 }
 
 @injectable()
@@ -127,7 +140,7 @@ export class TaskSubmitter {
       const built = adapter.buildSubmit(intent);
       let outcome: UpstreamSubmitOutcome;
       try {
-        const response = await timedSend(this.client, ctx, channel, adapter, built.request, 'submit', principal.owner);
+        const response = await timedSend(this.client, ctx, channel, adapter, withPreferWait(built.request, channel), 'submit', principal.owner);
         outcome = adapter.parseSubmit(response);
       } catch (err) {
         if (!isUpstreamError(err)) throw err;

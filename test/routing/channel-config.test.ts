@@ -43,7 +43,7 @@ describe('channelsFromConfig', () => {
     ['an unset key variable', [{ ...ok, api_key_env: 'NOT_SET' }], 'CONFIG_FILE channels[0].api_key_env: the environment variable NOT_SET is not set or empty; it must hold the key of channel c.'],
     ['an empty key variable', [{ ...ok, api_key_env: 'EMPTY' }], 'CONFIG_FILE channels[0].api_key_env: the environment variable EMPTY is not set or empty; it must hold the key of channel c.'],
     ['a missing field', [{ id: 'c', adapter: 'hub', api_key_env: 'HUB_KEY_A' }], 'CONFIG_FILE channels[0].base_url: Invalid input: expected string, received undefined.'],
-    ['an unknown field', [{ ...ok, baseUrl: 'x' }], 'CONFIG_FILE channels[0]: unknown field(s) baseUrl; allowed: id, adapter, base_url, api_key_env, models, priority, weight.'],
+    ['an unknown field', [{ ...ok, baseUrl: 'x' }], 'CONFIG_FILE channels[0]: unknown field(s) baseUrl; allowed: id, adapter, base_url, api_key_env, models, priority, weight, prefer_wait_seconds.'],
     ['a bad id', [{ ...ok, id: 'a b' }], 'CONFIG_FILE channels[0].id: must be 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit.'],
     ['a duplicate id', [ok, { ...ok }], 'CONFIG_FILE channels[1].id: the id "c" is used by another channel; ids must be unique.'],
     ['an unknown adapter', [{ ...ok, adapter: 'fal2' }], 'CONFIG_FILE channels[0].adapter: no adapter "fal2" is registered (registered: hub, mini).'],
@@ -53,11 +53,22 @@ describe('channelsFromConfig', () => {
     ['an empty model list', [{ ...ok, models: [] }], 'CONFIG_FILE channels[0].models: must list at least one model, or be left out for all models.'],
     ['a negative weight', [{ ...ok, weight: -1 }], 'CONFIG_FILE channels[0].weight: must be 0 or more.'],
     ['a fractional priority', [{ ...ok, priority: 1.5 }], 'CONFIG_FILE channels[0].priority: must be an integer.'],
+    ['prefer_wait_seconds of 0', [{ ...ok, prefer_wait_seconds: 0 }], 'CONFIG_FILE channels[0].prefer_wait_seconds: must be 1 to 60.'],
+    ['prefer_wait_seconds over 60', [{ ...ok, prefer_wait_seconds: 61 }], 'CONFIG_FILE channels[0].prefer_wait_seconds: must be 1 to 60.'],
+    ['fractional prefer_wait_seconds', [{ ...ok, prefer_wait_seconds: 2.5 }], 'CONFIG_FILE channels[0].prefer_wait_seconds: must be a whole number of seconds.'],
     ['a base URL with credentials', [{ ...ok, base_url: 'https://user:pw@hub.test' }], 'CONFIG_FILE channels[0].base_url must not contain credentials; the key comes from the environment.'],
     ['a base URL with a query', [{ ...ok, base_url: 'https://hub.test/?key=1' }], 'CONFIG_FILE channels[0].base_url must not have a query or fragment.'],
     ['a non-http base URL', [{ ...ok, base_url: 'ftp://hub.test' }], 'CONFIG_FILE channels[0].base_url must use http or https (got ftp:).'],
     ['a relative base URL', [{ ...ok, base_url: 'hub.test' }], 'CONFIG_FILE channels[0].base_url must be an absolute http(s) URL.'],
   ];
+  it('reads prefer_wait_seconds (absent: off)', () => {
+    const channels = channelsFromConfig([{ ...ok, prefer_wait_seconds: 10 }, { ...ok, id: 'd' }], env, registry);
+    expect(channels).toStrictEqual([
+      { id: 'c', adapterId: 'hub', baseUrl: 'https://hub.test', apiKey: 'secret-a', priority: 0, weight: 1, preferWaitSeconds: 10 },
+      { id: 'd', adapterId: 'hub', baseUrl: 'https://hub.test', apiKey: 'secret-a', priority: 0, weight: 1 },
+    ]);
+  });
+
   it.each(cases)('rejects %s with one clear line', (_name, raw, message) => {
     expect(configError(() => channelsFromConfig(raw, env, registry))).toStrictEqual({ name: 'ConfigError', code: 'internal_error', message });
   });
