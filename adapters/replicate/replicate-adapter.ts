@@ -10,10 +10,10 @@
  */
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamRequest, UpstreamResponse, UpstreamTaskRef, UpstreamTaskState } from '../../src/adapter-kit/contract';
-import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { submitFromParamMap } from '../../src/adapter-kit/param-map';
 import { finishedWithImages } from '../../src/adapter-kit/task-state';
-import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
-import type { ImageIntent, Warning } from '../../src/intent/intent';
+import { parseOptional, parseUpstreamBody } from '../../src/adapter-kit/upstream-schema';
+import type { ImageIntent } from '../../src/intent/intent';
 import { UpstreamError } from '../../src/platform/errors';
 import { REPLICATE_PATHS, replicateAuthHeaders, replicatePredictionSchema, replicateProblemSchema, type ReplicatePrediction } from './replicate-api';
 import { REPLICATE_CAPABILITIES, REPLICATE_POLL_CADENCE, replicateModelId } from './replicate-models';
@@ -30,10 +30,7 @@ export class ReplicateAdapter implements ImageAdapter {
   }
 
   buildSubmit(intent: ImageIntent): BuiltSubmit {
-    const warnings: Warning[] = [];
-    const metadata: Record<string, unknown> = {};
-    const input = applyParamMap(replicateParamMap, intent, warnings, metadata);
-    return { request: { method: 'POST', path: REPLICATE_PATHS.create(replicateModelId(intent.family)), body: { input } }, warnings, metadata };
+    return submitFromParamMap(replicateParamMap, intent, (input) => ({ method: 'POST', path: REPLICATE_PATHS.create(replicateModelId(intent.family)), body: { input } }));
   }
 
   parseSubmit(response: UpstreamResponse): SubmitOutcome {
@@ -55,9 +52,9 @@ export class ReplicateAdapter implements ImageAdapter {
   }
 
   describeError(body: unknown): string | undefined {
-    const parsed = replicateProblemSchema.safeParse(body);
-    if (!parsed.success) return undefined;
-    const { title, detail, invalid_fields: fields } = parsed.data;
+    const problem = parseOptional(replicateProblemSchema, body);
+    if (!problem) return undefined;
+    const { title, detail, invalid_fields: fields } = problem;
     const invalid = (fields ?? []).map((f) => [f.field?.replace(/^input\./, ''), f.description].filter(Boolean).join(': ')).filter((s) => s !== '');
     const text = invalid.length > 0 ? `${title ?? 'Input validation failed'}: ${invalid.join('; ')}` : [title, detail].filter((s): s is string => typeof s === 'string' && s !== '').join(': ');
     return text === '' ? undefined : text.slice(0, 500);
@@ -65,9 +62,7 @@ export class ReplicateAdapter implements ImageAdapter {
 }
 
 function readPrediction(response: UpstreamResponse, operation: 'submit' | 'poll'): ReplicatePrediction {
-  const parsed = replicatePredictionSchema.safeParse(response.body);
-  if (!parsed.success) throw new UpstreamError('malformed', `Replicate's ${operation} response is not a readable prediction: ${describeZodProblem(parsed.error)}.`, response.status);
-  return parsed.data;
+  return parseUpstreamBody(replicatePredictionSchema, response, `Replicate's ${operation} response`);
 }
 
 /** The URLs of a prediction's output: one URI, or an array of URIs (throws on any other shape). */
