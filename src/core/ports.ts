@@ -53,4 +53,6 @@ export interface Metrics {
   enginePoll?(channel: string, outcome: 'polled' | 'deferred'): void;
   /** Reads the number of open (scheduled) tasks when metrics are collected. */
   trackOpenTasks?(read: () => Promise<number>): void;
+  /** Reads each channel's circuit state (`closed`, `open` or `half_open`; this instance's breaker) when metrics are collected. */
+  trackCircuits?(read: () => ReadonlyArray<{ readonly channel: string; readonly state: 'closed' | 'open' | 'half_open' }>): void;
 }

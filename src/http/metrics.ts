@@ -15,6 +15,7 @@ export interface PromMetricsOptions {
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** prom-client metrics of one bridge instance. */
@@ -33,6 +34,7 @@ export class PromMetrics implements Metrics, WebhookMetrics {
   private readonly dueLag: Histogram;
   private readonly enginePolls: Counter<'channel' | 'outcome'>;
   private openTasksRead: (() => Promise<number>) | undefined;
+  private circuitsRead: Parameters<NonNullable<Metrics['trackCircuits']>>[0] | undefined;
 
   constructor(options: PromMetricsOptions = {}) {
     const registers = [this.registry];
@@ -114,6 +116,17 @@ export class PromMetrics implements Metrics, WebhookMetrics {
         if (source) this.set(await source().catch(() => Number.NaN));
       },
     });
+    const circuits = (): ReturnType<NonNullable<PromMetrics['circuitsRead']>> => this.circuitsRead?.() ?? [];
+    new Gauge({
+      name: 'bridge_upstream_circuit_state',
+      help: "Each channel's circuit breaker on this instance: 1 for its current state (closed, open: tried last; half_open: one trial call), 0 for the others.",
+      labelNames: ['channel', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { channel, state } of circuits()) for (const s of CIRCUIT_STATES) this.set({ channel, state: s }, s === state ? 1 : 0);
+      },
+    });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'bridge_' });
   }
 
@@ -152,6 +165,10 @@ export class PromMetrics implements Metrics, WebhookMetrics {
 
   trackOpenTasks(read: () => Promise<number>): void {
     this.openTasksRead = read;
+  }
+
+  trackCircuits(read: NonNullable<PromMetrics['circuitsRead']>): void {
+    this.circuitsRead = read;
   }
 
   /** Records one finished HTTP request. */

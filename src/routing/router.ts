@@ -10,10 +10,10 @@
  *   refusing the request outright, and a dead channel usually fails fast (connection refused).
  */
 import { inject, injectable } from 'tsyringe';
-import { CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, RANDOM } from '../di/tokens';
+import { CHANNELS, CIRCUIT_BREAKER_OPTIONS, CLOCK, LOGGER, METRICS, RANDOM } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
 import { ConfigError } from '../platform/errors';
-import type { Clock, Logger, Random } from '../core/ports';
+import type { Clock, Logger, Metrics, Random } from '../core/ports';
 import { notServedError, refusal, type Refusal } from '../adapter-kit/capabilities';
 import type { Channel, ChannelRouter } from './channels';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
@@ -33,6 +33,7 @@ export class WeightedChannelRouter implements ChannelRouter {
     @inject(CLOCK) clock: Clock,
     @inject(LOGGER, { isOptional: true }) logger?: Logger,
     @inject(CIRCUIT_BREAKER_OPTIONS, { isOptional: true }) breakerOptions?: CircuitBreakerOptions,
+    @inject(METRICS, { isOptional: true }) metrics?: Metrics,
   ) {
     for (const channel of channels) {
       if (this.byIdMap.has(channel.id)) throw new ConfigError(`Two channels have the id "${channel.id}"; channel ids must be unique.`);
@@ -44,6 +45,8 @@ export class WeightedChannelRouter implements ChannelRouter {
     this.channels = [...channels];
     this.breaker = new CircuitBreaker(clock, breakerOptions);
     this.logger = logger;
+    // Reported on /metrics (bridge_upstream_circuit_state), read when Prometheus scrapes.
+    metrics?.trackCircuits?.(() => this.channels.map((c) => ({ channel: c.id, state: this.breaker.state(c.id) })));
   }
 
   candidates(intent: ImageIntent): Channel[] {
@@ -92,7 +95,7 @@ export class WeightedChannelRouter implements ChannelRouter {
     }
   }
 
-  /** The circuit state of a channel (for health reports). */
+  /** The circuit state of a channel (also reported on /metrics as bridge_upstream_circuit_state). */
   circuitState(channelId: string): CircuitState {
     return this.breaker.state(channelId);
   }

@@ -130,3 +130,19 @@ test('fal-b COMPLETED but its result answers 504 request_timeout: the platform t
   hub.done();
   fal.done();
 });
+
+test("/metrics reports each channel's circuit breaker state (two failures in a row leave hub-a's circuit closed)", async () => {
+  const res = await call(`${gateway.url}/metrics`);
+  expect(res.status).toBe(200);
+  const lines = String(res.body).split('\n').filter((l) => l.startsWith('bridge_upstream_circuit_state{'));
+  expect(lines.sort()).toStrictEqual(
+    [
+      'bridge_upstream_circuit_state{channel="hub-a",state="closed"} 1',
+      'bridge_upstream_circuit_state{channel="hub-a",state="open"} 0',
+      'bridge_upstream_circuit_state{channel="hub-a",state="half_open"} 0',
+      'bridge_upstream_circuit_state{channel="fal-b",state="closed"} 1',
+      'bridge_upstream_circuit_state{channel="fal-b",state="open"} 0',
+      'bridge_upstream_circuit_state{channel="fal-b",state="half_open"} 0',
+    ].sort(),
+  );
+});
