@@ -4,13 +4,13 @@
  * and hands it to the task API as SubmitOptions.callbackUrl. The check is the reference-URL policy's
  * (src/security/url-policy.ts: no loopback, private, link-local or private-network names) with
  * WEBHOOK_ALLOW_HOSTS as its exceptions, plus http(s) only and no credentials in the URL. It judges the text;
- * the address actually connected to is checked again at delivery (address-guard.ts).
+ * the address actually connected to is checked again at delivery (src/security/address-guard.ts).
  */
 import { z } from 'zod';
 import { BridgeError, ValidationError } from '../platform/errors';
 import type { RawSubmit } from '../platform/submit-request';
 import { nonPublicHostReason } from '../security/url-policy';
-import { hostAllowed } from './address-guard';
+import { hostAllowed } from '../security/address-guard';
 
 /** The request field. */
 export const CALLBACK_URL_FIELD = 'callback_url';

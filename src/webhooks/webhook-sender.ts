@@ -1,12 +1,12 @@
 /**
  * One webhook HTTP attempt: a POST over agents whose `lookup` refuses non-public addresses at connect time
- * (address-guard.ts), no redirects followed (node's http client never follows them; a 3xx is a failed
+ * (src/security/address-guard.ts), no redirects followed (node's http client never follows them; a 3xx is a failed
  * attempt), a time limit on the whole attempt, and a bounded read of the receiver's answer (only its status
  * matters; the body is counted and dropped). Never throws: every outcome is a value.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup, literalRefusal, type ResolveAll } from './address-guard';
+import { guardedLookup, literalRefusal, type ResolveAll } from '../security/address-guard';
 
 /** Why an attempt failed (metrics label values). */
 export type WebhookFailureReason = 'refused_address' | 'invalid_url' | 'dns_error' | 'connection_error' | 'timeout' | 'redirect' | 'http_status' | 'response_too_large';

@@ -10,7 +10,7 @@ import nock from 'nock';
 import { Webhook } from 'standardwebhooks';
 import type { TaskRecord } from '../../src/tasks/task-record';
 import { toPlatformTask } from '../../src/tasks/task-record';
-import type { ResolveAll } from '../../src/webhooks/address-guard';
+import type { ResolveAll } from '../../src/security/address-guard';
 import type { WebhookRetryPolicy } from '../../src/webhooks/retry-schedule';
 import { WebhookDelivery, type WebhookMetrics } from '../../src/webhooks/webhook-delivery';
 import { WebhookSender, type WebhookFailureReason } from '../../src/webhooks/webhook-sender';

@@ -1,4 +1,4 @@
-import { addressRefusal, guardedLookup, literalRefusal } from '../../src/webhooks/address-guard';
+import { addressRefusal, guardedLookup, literalRefusal } from '../../src/security/address-guard';
 import { DEFAULT_WEBHOOK_RETRY_POLICY, retryDelays } from '../../src/webhooks/retry-schedule';
 import { WebhookSender } from '../../src/webhooks/webhook-sender';
 import { webhookIdFor, webhookSecretProblem, WebhookSigner } from '../../src/webhooks/webhook-signer';

@@ -1,14 +1,16 @@
 /**
- * The connect-time address guard of webhook delivery. A callback URL is checked by its text at submit, but
- * a public-looking name can resolve to a private address, or re-resolve to one later (DNS rebinding). So
- * the check that counts runs on the address the socket is about to connect to: a `lookup` for the http(s)
- * agent that resolves the name, refuses any non-public answer, and hands only checked addresses to the
- * socket. IP-literal hosts are never looked up by node, so `literalRefusal` judges them the same way right
- * before the request is made. Hosts on WEBHOOK_ALLOW_HOSTS skip the check (an operator's internal receiver).
+ * The connect-time address guard, for every request the bridge makes to a URL it did not configure itself:
+ * webhook delivery (callback URLs) and the mirroring of upstream result images. A URL is checked by its text
+ * first, but a public-looking name can resolve to a private address, or re-resolve to one later (DNS
+ * rebinding). So the check that counts runs on the address the socket is about to connect to: a `lookup` for
+ * the http(s) agent that resolves the name, refuses any non-public answer, and hands only checked addresses to
+ * the socket. IP-literal hosts are never looked up by node, so `literalRefusal` judges them the same way right
+ * before the request is made. Hosts on the caller's allow list skip the check (WEBHOOK_ALLOW_HOSTS for an
+ * operator's internal receiver, RESULT_URL_ALLOW_HOSTS for an internal upstream's images).
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { nonPublicHostReason, normalizeAllowedHost } from '../security/url-policy';
+import { nonPublicHostReason, normalizeAllowedHost } from './url-policy';
 
 /** Resolves a host name to all of its addresses (dns.lookup with `all: true` by default; tests inject one). */
 export type ResolveAll = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
@@ -37,7 +39,7 @@ export function hostAllowed(hostname: string, allowHosts: readonly string[]): bo
   return allowHosts.some((entry) => (entry.startsWith('*.') ? host.endsWith(entry.slice(1)) : host === entry));
 }
 
-/** Normalizes WEBHOOK_ALLOW_HOSTS entries (same syntax as REFERENCE_URL_ALLOW_HOSTS); throws RangeError on nonsense. */
+/** Normalizes allow-list entries (WEBHOOK_ALLOW_HOSTS, same syntax as REFERENCE_URL_ALLOW_HOSTS); throws RangeError on nonsense. */
 export function normalizeAllowHosts(entries: readonly string[]): string[] {
   return entries.map(normalizeAllowedHost);
 }
@@ -58,7 +60,12 @@ export function literalRefusal(hostname: string, allowHosts: readonly string[]):
  * when any of them is not public (a name that mixes public and private answers is not trusted either).
  * Answers in the form node asked for (`all` or a single address).
  */
-export function guardedLookup(allowHosts: readonly string[], resolveAll: ResolveAll = dnsLookup as unknown as ResolveAll): LookupFunction {
+export function guardedLookup(
+  allowHosts: readonly string[],
+  resolveAll: ResolveAll = dnsLookup as unknown as ResolveAll,
+  /** The end of the refusal's message: what is only done with public addresses. */
+  rule = 'webhooks are only delivered to public addresses',
+): LookupFunction {
   return (hostname, options, callback) => {
     const all = (options as { all?: boolean }).all === true;
     const family = (options as { family?: number | string }).family;
@@ -76,7 +83,7 @@ export function guardedLookup(allowHosts: readonly string[], resolveAll: Resolve
         for (const a of addresses) {
           const reason = addressRefusal(a.address);
           if (reason) {
-            callback(new AddressRefusedError(`${hostname} resolves to ${a.address}, ${reason}; webhooks are only delivered to public addresses`), all ? [] : '', 0);
+            callback(new AddressRefusedError(`${hostname} resolves to ${a.address}, ${reason}; ${rule}`), all ? [] : '', 0);
             return;
           }
         }
