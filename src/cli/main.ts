@@ -37,7 +37,8 @@ serve reads its configuration from the environment (defaults and meanings: docs/
 ${wrapVariables(CONFIG_VARIABLES)}
 With no HUB_BASE_URL and no CONFIG_FILE channels, serve starts the built-in sandbox hub (it needs the
 optional sharp package; without it serve exits 1 saying so) and, without GATEWAY_API_KEYS, prints a
-development key. Logs are JSON lines on stdout; the banner goes to stderr.
+development key. In sandbox mode NanoBanana runs on the sandbox's synchronous, Gemini-shaped endpoint
+(the image comes back as bytes the bridge stores); every other model on the hub's submit-and-poll flow. Logs are JSON lines on stdout; the banner goes to stderr.
 Exit codes: 0 normal stop, 1 start-up failure, 2 bad configuration. Operating the server: docs/operations.md.
 `;
 
@@ -69,6 +70,7 @@ export function startBanner(gateway: Gateway): string {
       '',
       '*** SANDBOX MODE: no HUB_BASE_URL or channels configured. Requests go to the built-in sandbox hub',
       `*** at ${gateway.sandbox.baseUrl}, which returns generated placeholder images, not real ones.`,
+      '*** NanoBanana runs there as a synchronous upstream (Gemini-shaped): the call returns the image itself.',
     );
   }
   if (gateway.developmentKey) {

@@ -106,13 +106,23 @@ export interface AppContainerOverrides {
 }
 
 /**
- * The channels configured by `config`: the hub channel (`hub` from HUB_BASE_URL, or `sandbox`), then
+ * In sandbox mode NanoBanana runs on the sandbox's Gemini-shaped endpoint, so `npm start` shows the synchronous
+ * flow (the engine makes the call, the image comes back as bytes into the BlobStore) next to the hub's
+ * submit-and-poll flow, which every other model keeps (README, "Install, start, test"). A NanoBanana request the
+ * gemini adapter cannot serve (jpeg, webp, more than 3 references) goes to the sandbox hub.
+ */
+export const SANDBOX_SYNC_CHANNEL = { id: 'sandbox-gemini', adapterId: 'gemini', models: ['NanoBanana'], priority: 1 } as const;
+
+/**
+ * The channels configured by `config`: the hub channel (`hub` from HUB_BASE_URL, or `sandbox` and
+ * SANDBOX_SYNC_CHANNEL in sandbox mode), then
  * CONFIG_FILE's channels checked against the registered adapters. Throws ConfigError.
  */
 export function appChannels(config: AppConfig, registry: AdapterRegistry): Channel[] {
   const channels: Channel[] = [];
   if (config.hub) {
     channels.push({ id: config.sandbox ? 'sandbox' : 'hub', adapterId: 'hub', baseUrl: config.hub.baseUrl, apiKey: config.hub.apiKey, priority: 0, weight: 1 });
+    if (config.sandbox) channels.push({ ...SANDBOX_SYNC_CHANNEL, baseUrl: config.hub.baseUrl, apiKey: config.hub.apiKey, weight: 1 });
   }
   if (config.file.channels !== undefined) {
     for (const channel of channelsFromConfig(config.file.channels, config.channelEnv, registry)) {

@@ -28,12 +28,23 @@
  *
  * Other answers: wrong or missing key -> 401; unknown task id -> 404; bad JSON -> 400; body over 32 MiB -> 413;
  * more than `maxTasks` stored and none finished to evict -> 429 with Retry-After.
+ *
+ * The same server also plays a **synchronous** upstream, Google's Gemini API (sandbox-gemini.ts):
+ * - `POST /v1beta/models/<model>:generateContent` with `x-goog-api-key: <apiKey>` answers, after the task's whole
+ *   time (`queuedMs + runningMs`), 200 with one small PNG as base64 `inlineData`. Requests are checked by Google's
+ *   rules (validateSandboxGenerate): 400 INVALID_ARGUMENT, 404 NOT_FOUND for an unknown model, 403
+ *   PERMISSION_DENIED for a wrong or missing key, Google's error shape `{ error: { code, message, status } }`.
+ * - The same modes: `fail` answers finishReason IMAGE_SAFETY with no image; `reject` answers a blocked prompt
+ *   (`promptFeedback.blockReason`); `error500` 500 INTERNAL at once; `malformed` / `wrong_shape` an unreadable
+ *   answer; `never` no answer at all; `slow` 10x the time. More than `maxTasks` calls open at once -> 429
+ *   RESOURCE_EXHAUSTED.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../platform/errors';
 import { assertSharpInstalled, renderSandboxImage, sandboxImageSize } from './sandbox-images';
+import { geminiBlockedAnswer, geminiErrorBody, geminiFilteredAnswer, geminiImageAnswer, validateSandboxGenerate } from './sandbox-gemini';
 import { SANDBOX_CONTENT_TYPES, SANDBOX_MODELS, validateSandboxSubmit, type SandboxJob } from './sandbox-models';
 
 /** Failure modes a submit can select (see the module comment). */
@@ -80,6 +91,8 @@ export interface SandboxHubStats {
   readonly polls: number;
   /** Image file requests received. */
   readonly fileRequests: number;
+  /** Gemini generateContent calls received (any outcome). */
+  readonly generates: number;
   /** Tasks currently stored. */
   readonly tasks: number;
   /** Polls per stored task id. */
@@ -219,7 +232,11 @@ export async function startSandboxHub(options: SandboxHubOptions = {}): Promise<
   const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
   const tasks = new Map<string, SandboxTask>();
   const images = new Map<string, Promise<Buffer>>();
-  const counters = { submits: 0, accepted: 0, polls: 0, fileRequests: 0 };
+  const counters = { submits: 0, accepted: 0, polls: 0, fileRequests: 0, generates: 0 };
+  const expectedGoogleKey = digest(apiKey);
+  /** generateContent calls waiting to answer, ended by close(). */
+  const waiting = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  let openGenerates = 0;
   let publicBaseUrl = '';
 
   const isFinished = (task: SandboxTask, now: number): boolean =>
@@ -346,6 +363,67 @@ export async function startSandboxHub(options: SandboxHubOptions = {}): Promise<
     res.end(req.method === 'HEAD' ? undefined : bytes);
   }
 
+  /** Waits `ms` (real time), or until close(). */
+  function wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = { timer: setTimeout(() => done(), ms), resolve: () => done() };
+      function done(): void {
+        clearTimeout(entry.timer);
+        waiting.delete(entry);
+        resolve();
+      }
+      waiting.add(entry);
+    });
+  }
+
+  /** Gemini's generateContent (see the module comment); errors in Google's shape. */
+  async function generate(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
+    counters.generates++;
+    const given = req.headers['x-goog-api-key'];
+    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expectedGoogleKey)) {
+      return sendJson(res, 403, geminiErrorBody(403, 'PERMISSION_DENIED', 'Method doesn\'t allow unregistered callers: send a valid API key in x-goog-api-key.'));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8'));
+    } catch (err) {
+      if (err instanceof HttpProblem) return sendJson(res, err.status, geminiErrorBody(err.status, 'INVALID_ARGUMENT', err.message), err.headers);
+      return sendJson(res, 400, geminiErrorBody(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'));
+    }
+    const parts = (body as { contents?: Array<{ parts?: Array<{ text?: unknown }> }> } | null)?.contents?.[0]?.parts;
+    const prompt = Array.isArray(parts) ? parts.find((p) => typeof p?.text === 'string')?.text : undefined;
+    let modes: Set<SandboxMode>;
+    try {
+      modes = resolveModes(req.headers[SANDBOX_MODE_HEADER], prompt);
+    } catch (err) {
+      return sendJson(res, 400, geminiErrorBody(400, 'INVALID_ARGUMENT', (err as Error).message));
+    }
+    if (modes.has('error500')) return sendJson(res, 500, geminiErrorBody(500, 'INTERNAL', 'An internal error has occurred (sandbox mode error500).'));
+    const verdict = validateSandboxGenerate(model, body);
+    if (!verdict.ok) return sendJson(res, verdict.unknownModel ? 404 : 400, geminiErrorBody(verdict.unknownModel ? 404 : 400, verdict.unknownModel ? 'NOT_FOUND' : 'INVALID_ARGUMENT', verdict.message));
+    if (openGenerates >= maxTasks) {
+      return sendJson(res, 429, geminiErrorBody(429, 'RESOURCE_EXHAUSTED', `The sandbox holds ${maxTasks} generateContent calls open; retry when some have answered.`), { 'retry-after': '1' });
+    }
+    const { job } = verdict;
+    const tokens = Math.max(1, Math.ceil(job.prompt.length / 4)) + job.references * 258;
+    openGenerates++;
+    try {
+      // The call takes a task's whole time: it is the generation itself (a synchronous upstream).
+      await wait((queuedMs + runningMs) * (modes.has('slow') ? SLOW_FACTOR : 1));
+      if (modes.has('never')) return await new Promise<void>((resolve) => waiting.add({ timer: setTimeout(() => undefined, 0), resolve }));
+      if (res.destroyed) return;
+      if (modes.has('reject')) return sendJson(res, 200, geminiBlockedAnswer(model, tokens));
+      if (modes.has('fail')) return sendJson(res, 200, geminiFilteredAnswer(model, tokens));
+      if (modes.has('malformed')) return sendRaw(res, 200, 'application/json; charset=utf-8', '{"candidates":[{"content":{"parts":[{"inlineDa');
+      if (modes.has('wrong_shape')) return sendJson(res, 200, { result: 'see files' });
+      const seed = job.seed ?? randomBytes(4).readUInt32BE(0);
+      const png = await renderSandboxImage({ prompt: job.prompt, seed, index: 0, format: 'png', ...sandboxImageSize(job.aspect) });
+      sendJson(res, 200, geminiImageAnswer(model, png, tokens));
+    } finally {
+      openGenerates--;
+    }
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
     const method = req.method ?? 'GET';
@@ -360,6 +438,11 @@ export async function startSandboxHub(options: SandboxHubOptions = {}): Promise<
     if (taskMatch) {
       allow(['GET']);
       return poll(req, res, decodeURIComponent(taskMatch[1] as string));
+    }
+    const generateMatch = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path);
+    if (generateMatch) {
+      allow(['POST']);
+      return generate(req, res, decodeURIComponent(generateMatch[1] as string));
     }
     const fileMatch = /^\/files\/([^/]+)$/.exec(path);
     if (fileMatch) {
@@ -401,6 +484,7 @@ export async function startSandboxHub(options: SandboxHubOptions = {}): Promise<
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
+        for (const entry of [...waiting]) entry.resolve();
       });
       return closing;
     },

@@ -1,6 +1,6 @@
 /**
  * The Gemini adapter: the shared conformance suite with Gemini's fixtures and the golden files of
- * fixtures/platform (`*.gemini.*`), Gemini's published rules as `upstreamRejects`, its answers and error bodies
+ * fixtures/platform (`*.gemini.*`), Google's rules as the sandbox enforces them as `upstreamRejects`, its answers and error bodies
  * through the real upstream client, and the synchronous flow end to end on a real socket (the gateway's HTTP
  * server, nock for Google only, a filesystem BlobStore on a temp dir): n = 4 is 4 calls, 4 images in order and
  * usage for 4; one call of 4 failing gives the documented partial result.
@@ -18,6 +18,7 @@ import type { Gateway } from '../../src/http/gateway';
 import { normalizePlatformRequest } from '../../src/intent/normalize';
 import type { UpstreamError } from '../../src/platform/errors';
 import type { Channel } from '../../src/routing/channels';
+import { validateSandboxGenerate } from '../../src/sandbox/sandbox-gemini';
 import { runAdapterConformance } from '../../src/testing/adapter-conformance';
 import { goldenCasesFromFiles } from '../../src/testing/golden-files';
 import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
@@ -32,49 +33,14 @@ function fixture(file: string): Record<string, unknown> {
 }
 
 /**
- * Google's rules for a generateContent image request, written from Google's pages (the sources of
- * adapters/gemini/gemini-models.ts), not from the adapter's capabilities: the three model ids, one user turn
- * whose parts are one text and images (inlineData of png/jpeg/webp/heic/heif, or fileData with an https URI),
- * at most 3 images for Gemini 2.5 Flash Image and 14 for the Gemini 3 models, responseModalities naming IMAGE,
- * the aspect ratios and image sizes of each model (2.5 Flash Image takes no imageSize), an integer seed, nothing else.
+ * Google's rules for a generateContent image request as the sandbox enforces them (src/sandbox/sandbox-gemini.ts,
+ * written from Google's pages and never from the adapter's capabilities), like the hub's tests use the sandbox hub.
  */
 function geminiRejects(request: UpstreamRequest): string | undefined {
-  const ten = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'];
-  const models: Record<string, { ratios: string[]; sizes: string[] | undefined; images: number }> = {
-    'gemini-2.5-flash-image': { ratios: ten, sizes: undefined, images: 3 },
-    'gemini-3.1-flash-image-preview': { ratios: [...ten, '1:4', '4:1', '1:8', '8:1', '9:21'], sizes: ['512', '1K', '2K', '4K'], images: 14 },
-    'gemini-3-pro-image-preview': { ratios: ten, sizes: ['1K', '2K', '4K'], images: 14 },
-  };
-  const match = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(request.path);
-  const model = match ? models[match[1] as string] : undefined;
-  if (request.method !== 'POST' || !model) return `${request.method} ${request.path} is not generateContent of a Gemini image model`;
-  const body = request.body as Record<string, unknown>;
-  const extra = Object.keys(body).filter((k) => !['contents', 'generationConfig'].includes(k));
-  if (extra.length > 0) return `unknown fields ${extra.join(', ')}`;
-  const contents = body.contents as Array<{ role?: unknown; parts?: Array<Record<string, unknown>> }>;
-  if (!Array.isArray(contents) || contents.length !== 1 || contents[0]?.role !== 'user') return 'contents: one user turn';
-  const parts = contents[0].parts ?? [];
-  if (parts.filter((p) => typeof p.text === 'string' && p.text.length > 0).length !== 1) return 'parts: one text part';
-  const images = parts.filter((p) => p.text === undefined);
-  for (const p of images) {
-    const inline = p.inlineData as { mimeType?: unknown; data?: unknown } | undefined;
-    const file = p.fileData as { fileUri?: unknown } | undefined;
-    if (Object.keys(p).length !== 1) return 'a part has one of text, inlineData, fileData';
-    if (inline && !(['image/png', 'image/jpeg', 'image/webp', 'image/heic', 'image/heif'].includes(String(inline.mimeType)) && typeof inline.data === 'string')) return 'inlineData: an image type and base64 data';
-    if (file && !(typeof file.fileUri === 'string' && file.fileUri.startsWith('https://'))) return 'fileData.fileUri: an https URL';
-    if (!inline && !file) return `part ${JSON.stringify(p)} is not an image`;
-  }
-  if (images.length > model.images) return `at most ${model.images} images per prompt`;
-  const config = body.generationConfig as { responseModalities?: unknown; imageConfig?: { aspectRatio?: unknown; imageSize?: unknown }; seed?: unknown; candidateCount?: unknown };
-  const modalities = config?.responseModalities;
-  if (!Array.isArray(modalities) || !modalities.includes('IMAGE') || modalities.some((m) => m !== 'IMAGE' && m !== 'TEXT')) return 'responseModalities: IMAGE (and TEXT)';
-  const ratio = config.imageConfig?.aspectRatio;
-  if (ratio !== undefined && !model.ratios.includes(String(ratio))) return `aspectRatio ${String(ratio)} is not served by ${match?.[1]}`;
-  const size = config.imageConfig?.imageSize;
-  if (size !== undefined && !(model.sizes ?? []).includes(String(size))) return `imageSize ${String(size)} is not served by ${match?.[1]}`;
-  if (config.seed !== undefined && !Number.isInteger(config.seed)) return 'seed: an integer';
-  if (config.candidateCount !== undefined && config.candidateCount !== 1) return 'candidateCount: 1 for image models';
-  return undefined;
+  const model = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(request.path)?.[1];
+  if (request.method !== 'POST' || model === undefined) return `${request.method} ${request.path} is not generateContent`;
+  const verdict = validateSandboxGenerate(model, request.body);
+  return verdict.ok ? undefined : verdict.message;
 }
 
 const ONE_PNG = fixture('generate.succeeded.json') as { candidates: Array<{ content: { parts: Array<{ inlineData: { data: string } }> } }> };

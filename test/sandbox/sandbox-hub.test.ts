@@ -425,7 +425,7 @@ describe('sandbox hub: options, limits and shutdown', () => {
       expect((await poll(hub, first)).status).toBe(404);
       expect((await poll(hub, second)).data.status).toBe('succeeded');
       expect((await poll(hub, third)).data.status).toBe('queued');
-      expect(hub.stats()).toStrictEqual({ submits: 4, accepted: 3, polls: 3, fileRequests: 0, tasks: 2, pollsByTask: { [second]: 1, [third]: 1 } });
+      expect(hub.stats()).toStrictEqual({ submits: 4, accepted: 3, polls: 3, fileRequests: 0, generates: 0, tasks: 2, pollsByTask: { [second]: 1, [third]: 1 } });
     } finally {
       await hub.close();
     }
