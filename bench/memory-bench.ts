@@ -18,7 +18,7 @@ export function benchRecord(i: number): TaskRecord {
     model: 'gpt-image-2',
     family: 'gpt-image-2',
     taskType: 'text2image',
-    billing: { model: 'gpt-image-2', tier: '2K', quality: 'medium', units: 1 },
+    billing: { tier: '2K', quality: 'medium', requestedImages: 1 },
     status: 'succeeded',
     progress: 100,
     resultUrls: [`https://cdn.example.com/results/2026/11/25/${i.toString(16).padStart(16, '0')}.png`],

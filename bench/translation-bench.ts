@@ -47,7 +47,7 @@ function loadRequests(fixturesDir: string): unknown[] {
 function freshRecord(): TaskRecord {
   return {
     id: 'task_bench', owner: 'bench', channelId: 'hub', adapterId: 'hub', upstreamRef: { id: 'up_1' }, model: 'gpt-image-2',
-    family: 'gpt-image-2', taskType: 'text2image', billing: { model: 'gpt-image-2', units: 1 }, status: 'queued', progress: 0,
+    family: 'gpt-image-2', taskType: 'text2image', billing: { requestedImages: 1 }, status: 'queued', progress: 0,
     resultUrls: [], error: null, warnings: [], metadata: {}, createdAt: 0, updatedAt: 0, lastPolledAt: 0, usageSettled: false,
   };
 }

@@ -71,7 +71,7 @@ export { RedisTaskStore } from './tasks/redis-task-store';
 export type { RedisTaskStoreOptions } from './tasks/redis-task-store';
 export { LogUsageSink } from './tasks/log-usage-sink';
 export { DEFAULT_PRICES, parsePrices, computeCost } from './tasks/pricing';
-export type { Prices } from './tasks/pricing';
+export type { ModelPrice, Prices, TierQualityPrices } from './tasks/pricing';
 
 // Stored images (BlobStore port, its implementations and the URLs that serve them).
 export type { BlobStore, BlobContent, StoredBlob } from './blobs/blob-store';

@@ -33,16 +33,17 @@ export type Geometry =
   | { readonly kind: 'aspect'; readonly aspectRatio?: string; readonly resolution?: Resolution }
   | { readonly kind: 'size'; readonly width: number; readonly height: number; readonly tier: SizeTier };
 
-/** What billing needs to know, fixed at submit time. */
+/**
+ * What billing needs to know besides the model (the price table is keyed by the platform model, kept once:
+ * `platformModel` here, `model` in the task record), fixed at submit time.
+ */
 export interface BillingInfo {
-  /** Platform model name the price table is keyed by. */
-  readonly model: string;
-  /** Size tier (gpt-image-2). */
+  /** Size tier, for a model priced by size (gpt-image-2). */
   readonly tier?: SizeTier;
-  /** Quality (gpt-image-2). */
+  /** Quality, for a model priced by quality (gpt-image-2). */
   readonly quality?: Quality;
-  /** Images requested. */
-  readonly units: number;
+  /** Images requested (`n`): the most images a task is billed for; it is billed for those returned (src/tasks/pricing.ts). */
+  readonly requestedImages: number;
 }
 
 /** The canonical intent. */

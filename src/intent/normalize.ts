@@ -216,10 +216,9 @@ export function normalizePlatformRequest(raw: RawSubmit, options: NormalizeOptio
     ...(req.seed !== undefined ? { seed: req.seed } : {}),
     warnings,
     billing: {
-      model: model.name,
       ...(geometry.kind === 'size' ? { tier: geometry.tier } : {}),
       ...(quality !== undefined ? { quality } : {}),
-      units: count,
+      requestedImages: count,
     },
   };
 }

@@ -85,17 +85,17 @@ export interface UsageEvent {
   owner: string;
   /** Platform model name. */
   model: string;
-  /** gpt-image-2 size tier. */
+  /** Size tier, for a model priced by size (gpt-image-2). */
   tier?: SizeTier;
-  /** gpt-image-2 quality. */
+  /** Quality, for a model priced by quality (gpt-image-2). */
   quality?: Quality;
-  /** Images requested (n). */
+  /** Images requested (the task's `n`): the most images the task is billed for. */
   requested_n: number;
-  /** Images actually returned. */
+  /** Images returned (the task's results): what `cost` charges for, up to `requested_n`. */
   result_count: number;
   /** Terminal status. */
   status: Extract<TaskStatus, 'succeeded' | 'failed'>;
-  /** Cost from the price table (0 when failed). */
+  /** Price of one image (by model, and tier and quality) x min(result_count, requested_n); 0 when failed (src/tasks/pricing.ts). */
   cost: number;
   /** Currency/unit of cost, from the price table. */
   currency: string;

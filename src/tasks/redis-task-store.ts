@@ -14,7 +14,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_TASK_TTL_MS } from './memory-task-store';
 import { boundedRedisCall, boundedRedisOptions } from '../security/redis-unavailable';
 import type { IdempotencyEntry, IdempotencyReservation, SettlementClaim, TaskStore } from './ports';
-import type { TaskRecord } from './task-record';
+import { readStoredRecord, type TaskRecord } from './task-record';
 
 /** Options of the Redis store. */
 export interface RedisTaskStoreOptions {
@@ -137,7 +137,7 @@ export class RedisTaskStore implements TaskStore {
   async get(id: string): Promise<TaskRecord | undefined> {
     return boundedRedisCall(STORE, async () => {
       const json = await this.redis.get(this.taskKey(id));
-      return json === null ? undefined : (JSON.parse(json) as TaskRecord);
+      return json === null ? undefined : readStoredRecord(json);
     });
   }
 

@@ -22,7 +22,7 @@ export function usageEventOf(record: TaskRecord, prices: Prices): UsageEvent {
     model: record.model,
     ...(record.billing.tier ? { tier: record.billing.tier } : {}),
     ...(record.billing.quality ? { quality: record.billing.quality } : {}),
-    requested_n: record.billing.units,
+    requested_n: record.billing.requestedImages,
     result_count: record.resultUrls.length,
     status,
     cost: 0,

@@ -119,7 +119,7 @@ export class SyncRunner {
       if (!channel) continue;
       const adapter = this.registry.get(channel.adapterId);
       const counts = fanOutCounts(intent.count, adapter.capabilities[intent.family]?.imagesPerCall ?? intent.count);
-      const builds = counts.map((count) => adapter.buildSubmit({ ...intent, count, billing: { ...intent.billing, units: count } }));
+      const builds = counts.map((count) => adapter.buildSubmit({ ...intent, count, billing: { ...intent.billing, requestedImages: count } }));
       const timeoutMs = Math.max(...builds.map((b) => b.request.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
       const startedAt = this.clock.now();
       record.channelId = channel.id;
@@ -194,7 +194,7 @@ export class SyncRunner {
       const warning: Warning = {
         code: 'partial_result',
         param: 'n',
-        message: `${failures.length} of ${results.length} upstream calls failed (first: ${first.code}: ${first.message.slice(0, 200)}); the task has ${images.length} of ${record.billing.units} images, and only those are charged.`,
+        message: `${failures.length} of ${results.length} upstream calls failed (first: ${first.code}: ${first.message.slice(0, 200)}); the task has ${images.length} of ${record.billing.requestedImages} images, and only those are charged.`,
       };
       const current = (await this.store.get(record.id)) ?? record;
       await this.store.update({ ...current, warnings: [...current.warnings, warning] });

@@ -73,6 +73,19 @@ export interface SyncRun {
   lostAt?: number;
 }
 
+/**
+ * A record read back from a store that outlives the process (Redis). Records written before billing named the
+ * requested count `requestedImages` carry `billing.units`, and a copy of the model in `billing.model` (the
+ * model is the record's `model`): they are read as today's records, so an upgrade bills open tasks unchanged.
+ */
+export function readStoredRecord(json: string): TaskRecord {
+  const record = JSON.parse(json) as TaskRecord;
+  const billing = record.billing as BillingInfo & { units?: number; model?: string };
+  if (billing.units === undefined && billing.model === undefined) return record;
+  const { units, model: _model, ...rest } = billing;
+  return { ...record, billing: { ...rest, requestedImages: rest.requestedImages ?? units ?? 1 } };
+}
+
 /** What a new task record is made of: the accepted submit. */
 export interface NewTaskRecord {
   readonly id: string;
@@ -201,7 +214,7 @@ export function applyUpstreamState(
     record.progress = 100;
     record.updatedAt = now;
     if (state.status === 'succeeded') {
-      const selected = selectResults(state.images.map((i) => ({ url: imageUrl(i) })), Math.max(1, record.billing.units), checkResultUrl);
+      const selected = selectResults(state.images.map((i) => ({ url: imageUrl(i) })), Math.max(1, record.billing.requestedImages), checkResultUrl);
       if (selected.warnings.length > 0) record.warnings = [...record.warnings, ...selected.warnings];
       record.resultUrls = selected.urls;
       if (selected.urls.length > 0) {

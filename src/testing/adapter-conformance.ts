@@ -189,7 +189,7 @@ function servedIntent(family: Family, support: FamilySupport, overrides: IntentO
     geometry: row.geometry === 'size' ? { kind: 'size', width: 1024, height: 1024, tier: '1K' } : { kind: 'aspect', aspectRatio: '1:1', ...(row.resolution ? { resolution: row.resolution } : {}) },
     ...(row.quality ? { quality: 'medium' as const } : {}),
     warnings: [],
-    billing: { model: row.name, units: 1 },
+    billing: { requestedImages: 1 },
   };
   return { ...base, ...overrides };
 }
@@ -232,7 +232,7 @@ function taskFields(state: UpstreamTaskState, taskType: TaskType): ExpectedTask 
     ...servedIntent('nano-banana', { taskTypes: [taskType], formats: ['png'], maxImages: 1, maxReferences: 1 }),
     // As if the client asked for what the upstream returned: at most n results are kept (task-record.ts).
     count: Math.max(1, state.images.length),
-    billing: { model: 'NanoBanana', units: Math.max(1, state.images.length) },
+    billing: { requestedImages: Math.max(1, state.images.length) },
   };
   const record = newTaskRecord({
     id: 'task_conformanceAAAAAAAAAAAAAAAAAAAAAA',

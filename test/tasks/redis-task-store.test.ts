@@ -63,6 +63,22 @@ describeRedis('RedisTaskStore', () => {
     }
   });
 
+  test('a record stored before billing said requestedImages (billing { model, units }) is read as today\'s record', async () => {
+    const keyPrefix = uniquePrefix('old');
+    const redis = newRedis();
+    const store = new RedisTaskStore({ client: redis, keyPrefix });
+    try {
+      const record = sampleRecord({ model: 'gpt-image-2', family: 'gpt-image-2', billing: { tier: '2K', quality: 'high', requestedImages: 3 } });
+      const old = { ...record, billing: { model: 'gpt-image-2', tier: '2K', quality: 'high', units: 3 } };
+      await redis.set(`${keyPrefix}task:${record.id}`, JSON.stringify(old));
+      expect(await store.get(record.id)).toStrictEqual(record);
+    } finally {
+      await deleteKeys(redis, keyPrefix);
+      await store.close();
+      await redis.quit();
+    }
+  });
+
   test('a store that connects itself quits its client on close', async () => {
     const keyPrefix = uniquePrefix('own');
     const store = new RedisTaskStore({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix });

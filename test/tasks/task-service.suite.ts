@@ -163,7 +163,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
           model: 'NanoBanana2-1K',
           family: 'nano-banana-2',
           taskType: 'text2image',
-          billing: { model: 'NanoBanana2-1K', units: 2 },
+          billing: { requestedImages: 2 },
           status: 'queued',
           progress: 0,
           resultUrls: [],

@@ -131,13 +131,13 @@ describe('multipart uploads', () => {
 describe('intent details the golden bodies do not show', () => {
   test('billing carries the gpt-image-2 size tier and quality, and the default quality is medium', () => {
     const plan = planSubmit({ body: { model: 'gpt-image-2', prompt: 'p', size: '1920x1080', n: 3 } }, registry);
-    expect(plan.intent.billing).toStrictEqual({ model: 'gpt-image-2', tier: '2K', quality: 'medium', units: 3 });
+    expect(plan.intent.billing).toStrictEqual({ tier: '2K', quality: 'medium', requestedImages: 3 });
     expect(plan.intent.geometry).toStrictEqual({ kind: 'size', width: 1920, height: 1080, tier: '2K' });
   });
 
-  test('Nano billing is the model and the image count only (quality is not a Nano billing dimension)', () => {
+  test('Nano billing is the requested count only (the model is the intent\'s platformModel; quality is not a Nano billing dimension)', () => {
     const plan = planSubmit({ body: { model: 'NanoBananaPro-2K', prompt: 'p', quality: 'high', n: 2 } }, registry);
-    expect(plan.intent.billing).toStrictEqual({ model: 'NanoBananaPro-2K', units: 2 });
+    expect(plan.intent.billing).toStrictEqual({ requestedImages: 2 });
     expect(plan.intent.quality).toBeUndefined();
   });
 });

@@ -31,7 +31,7 @@ function freshRecord(overrides: Partial<TaskRecord> = {}): TaskRecord {
     model: 'NanoBanana2-1K',
     family: 'nano-banana-2',
     taskType: 'text2image',
-    billing: { model: 'NanoBanana2-1K', units: 1 },
+    billing: { requestedImages: 1 },
     status: 'queued',
     progress: 0,
     resultUrls: [],
@@ -129,7 +129,7 @@ describe('hub poll fixtures -> platform task', () => {
   });
 
   test('poll.succeeded-multiple -> every image in order, the first as result_url', () => {
-    const record = freshRecord({ model: 'gpt-image-2', family: 'gpt-image-2', billing: { model: 'gpt-image-2', tier: '1K', quality: 'medium', units: 3 } });
+    const record = freshRecord({ model: 'gpt-image-2', family: 'gpt-image-2', billing: { tier: '1K', quality: 'medium', requestedImages: 3 } });
     const urls = [0, 1, 2].map((i) => `${CDN}51aa03d6-${i}.webp`);
     expect(poll(record, fixture('poll.succeeded-multiple'))).toStrictEqual({
       task_id: TASK_ID,

@@ -94,7 +94,7 @@ describe('translate: accepted requests', () => {
         format: 'png',
         geometry: { kind: 'aspect', aspectRatio: '4:3', resolution: '1K' },
         warnings: [{ code: 'size_converted', param: 'size', message: 'NanoBanana2-1K is steered by aspect_ratio and its tier; size 1024x768 was sent as aspect_ratio 4:3.' }],
-        billing: { model: 'NanoBanana2-1K', units: 1 },
+        billing: { requestedImages: 1 },
       },
       upstream: {
         adapter: 'hub',

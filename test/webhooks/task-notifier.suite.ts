@@ -69,7 +69,7 @@ export function terminalRecord(callbackUrl: string | undefined, overrides: Parti
     model: 'NanoBanana2-1K',
     family: 'nano-banana-2',
     taskType: 'text2image',
-    billing: { model: 'NanoBanana2-1K', units: 1 },
+    billing: { requestedImages: 1 },
     status: 'succeeded',
     progress: 100,
     resultUrls: ['https://cdn.example.com/a.png'],
