@@ -177,6 +177,14 @@ export interface ImageAdapter {
    * engine makes the call in the background, never the client's POST, and never sends it twice.
    */
   readonly synchronous?: boolean;
+  /**
+   * True when the upstream takes reference images as file uploads (bytes), not URLs (OpenAI's multipart image
+   * edits). The task engine then fetches every http(s) reference into a `data:` URI before calling
+   * `buildSubmit` (src/tasks/reference-bytes.ts: the reference URL policy, the connect-time address guard, no
+   * redirects, the per-image size limit, a timeout), so `buildSubmit` only ever sees `data:` URIs. Synchronous
+   * adapters only (the fetch is made by the engine, never in the client's POST).
+   */
+  readonly referenceBytes?: boolean;
   /** Headers that authenticate a request with this upstream's key. */
   authHeaders(apiKey: string): Record<string, string>;
   /** Pure: intent -> upstream submit request. */

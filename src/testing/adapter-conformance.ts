@@ -6,8 +6,9 @@
  *   runAdapterConformance({ adapter: new MyAdapter(), fixturesDir: join(__dirname, '../../fixtures/my'), ... });
  *
  * What it checks, with no network: identity and capabilities as data (images per call, aspect ratios); golden mappings (platform request ->
- * exact upstream request); purity and determinism of buildSubmit; that nothing a client sent vanishes (prompt,
- * references, seed, quality are sent or warned about); that what the capabilities serve, at every declared
+ * exact upstream request, JSON body or multipart form); purity and determinism of buildSubmit;
+ * that nothing a client sent vanishes (prompt, references, seed, quality are sent or warned about, in the JSON
+ * body or as form parts: a data: URI reference as a file part with its exact bytes); that what the capabilities serve, at every declared
  * limit, builds a request the upstream accepts (`upstreamRejects`, written from the upstream's own rules);
  * that the given refusals are refused before any build; submit fixtures mapped to a handle or, for a
  * synchronous answer, to the exact final task (bytes shown as `bytes:<type>:<length>`); poll fixtures mapped to
@@ -145,6 +146,7 @@ const SECRET = 'sk-conformance-7f3a9c-SECRET';
 const SEED = 1_234_567;
 const PROMPT = 'conformance prompt: a lighthouse at dusk';
 const ALL_FAMILIES: readonly Family[] = [...new Set(MODEL_CATALOG.map((m) => m.family))];
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function readFixture(dir: string, file: string): unknown {
   return JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown;
@@ -166,14 +168,42 @@ function deepContains(haystack: unknown, needle: string | number): boolean {
   return false;
 }
 
-function refs(n: number): ImageRef[] {
-  return Array.from({ length: n }, (_, i) => ({ source: 'url' as const, url: `https://images.example.com/conformance/ref-${i}.png` }));
+/**
+ * `n` reference images as the adapter receives them: http(s) URLs, or, for an adapter that takes bytes
+ * (`referenceBytes`: the engine fetches URLs first), distinct small PNG data: URIs.
+ */
+function refs(n: number, bytes = false): ImageRef[] {
+  return Array.from({ length: n }, (_, i) =>
+    bytes
+      ? { source: 'upload' as const, url: `data:image/png;base64,${Buffer.concat([PNG_SIGNATURE, Buffer.from(`conformance-ref-${i}`)]).toString('base64')}` }
+      : { source: 'url' as const, url: `https://images.example.com/conformance/ref-${i}.png` },
+  );
+}
+
+/** The text values of a form body (empty for a JSON body). */
+function formTexts(request: UpstreamRequest): string[] {
+  return (request.form ?? []).flatMap((part) => ('value' in part ? [part.value] : []));
+}
+
+/** True when the request sends `needle`: in its JSON body, or as (part of) a text field of its form. */
+function requestContains(request: UpstreamRequest, needle: string | number): boolean {
+  if (deepContains(request.body, needle)) return true;
+  return formTexts(request).some((v) => (typeof needle === 'number' ? v === String(needle) : v.includes(needle)));
+}
+
+/** True when the request sends this reference: its text (body or form field), or, for a data: URI, its bytes as a form file. */
+function sendsReference(request: UpstreamRequest, ref: ImageRef): boolean {
+  if (requestContains(request, ref.url)) return true;
+  const data = /^data:[^;,]+;base64,(.*)$/s.exec(ref.url);
+  if (!data) return false;
+  const bytes = Buffer.from(data[1] as string, 'base64');
+  return (request.form ?? []).some((part) => 'data' in part && Buffer.from(part.data).equals(bytes));
 }
 
 type IntentOverrides = { -readonly [K in keyof ImageIntent]?: ImageIntent[K] };
 
 /** A valid intent the adapter declares it serves for `family`, with overrides. */
-function servedIntent(family: Family, support: FamilySupport, overrides: IntentOverrides = {}): ImageIntent {
+function servedIntent(family: Family, support: FamilySupport, overrides: IntentOverrides = {}, bytes = false): ImageIntent {
   const rows = MODEL_CATALOG.filter((m) => m.family === family);
   const row = rows.find((m) => m.resolution === undefined || (support.resolutions ?? []).includes(m.resolution)) ?? rows[0];
   if (!row) throw new Error(`The catalog has no model of family ${family}.`);
@@ -183,7 +213,7 @@ function servedIntent(family: Family, support: FamilySupport, overrides: IntentO
     family,
     taskType,
     prompt: PROMPT,
-    references: taskType === 'image2image' ? refs(1) : [],
+    references: taskType === 'image2image' ? refs(1, bytes) : [],
     count: 1,
     format: support.formats[0] ?? 'png',
     geometry: row.geometry === 'size' ? { kind: 'size', width: 1024, height: 1024, tier: '1K' } : { kind: 'aspect', aspectRatio: '1:1', ...(row.resolution ? { resolution: row.resolution } : {}) },
@@ -200,26 +230,27 @@ function servedIntent(family: Family, support: FamilySupport, overrides: IntentO
  */
 function servedAtLimits(adapter: ImageAdapter): Array<{ why: string; intent: ImageIntent }> {
   const out: Array<{ why: string; intent: ImageIntent }> = [];
+  const bytes = adapter.referenceBytes === true;
   for (const family of ALL_FAMILIES) {
     const support = adapter.capabilities[family];
     if (!support) continue;
     for (const taskType of support.taskTypes) {
-      const references = taskType === 'image2image' ? refs(support.maxReferences) : [];
-      out.push({ why: `${family} ${taskType}: ${support.maxImages} images (maxImages)`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [], count: support.maxImages }) });
+      const references = taskType === 'image2image' ? refs(support.maxReferences, bytes) : [];
+      out.push({ why: `${family} ${taskType}: ${support.maxImages} images (maxImages)`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1, bytes) : [], count: support.maxImages }) });
       if (taskType === 'image2image') out.push({ why: `${family} image2image: ${support.maxReferences} references (maxReferences)`, intent: servedIntent(family, support, { taskType, references }) });
       for (const format of support.formats) {
-        out.push({ why: `${family} ${taskType}: format ${format}`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1) : [], format }) });
+        out.push({ why: `${family} ${taskType}: format ${format}`, intent: servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(1, bytes) : [], format }) });
       }
     }
     for (const ratio of support.aspectRatios ?? []) {
       const g = servedIntent(family, support).geometry;
       if (g.kind !== 'aspect') continue;
-      out.push({ why: `${family}: aspect ratio ${ratio} (aspectRatios)`, intent: servedIntent(family, support, { geometry: { ...g, aspectRatio: ratio } }) });
+      out.push({ why: `${family}: aspect ratio ${ratio} (aspectRatios)`, intent: servedIntent(family, support, { geometry: { ...g, aspectRatio: ratio } }, bytes) });
     }
     for (const row of MODEL_CATALOG.filter((m) => m.family === family && m.resolution !== undefined && (support.resolutions ?? []).includes(m.resolution))) {
       out.push({
         why: `${row.name}: resolution ${String(row.resolution)}`,
-        intent: servedIntent(family, support, { platformModel: row.name, geometry: { kind: 'aspect', aspectRatio: '1:1', ...(row.resolution ? { resolution: row.resolution } : {}) } }),
+        intent: servedIntent(family, support, { platformModel: row.name, geometry: { kind: 'aspect', aspectRatio: '1:1', ...(row.resolution ? { resolution: row.resolution } : {}) } }, bytes),
       });
     }
   }
@@ -328,8 +359,10 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
   add('kebab-case-id', group, 'has a kebab-case id', () => {
     expect(adapter.id).toMatch(/^[a-z][a-z0-9-]*$/);
   });
-  add('declared-capabilities', group, 'declares at least one family, each with task types, formats and positive limits', () => {
+  add('declared-capabilities', group, 'declares at least one family, each with task types, formats and positive limits; reference bytes only for a synchronous adapter', () => {
     expect(served.length).toBeGreaterThan(0);
+    // The engine fetches references into bytes only for the calls it makes itself (synchronous adapters).
+    if (adapter.referenceBytes === true) expect({ referenceBytes: true, synchronous: adapter.synchronous === true }).toStrictEqual({ referenceBytes: true, synchronous: true });
     for (const { support } of served) {
       expect(support.taskTypes.length).toBeGreaterThan(0);
       expect(support.formats.length).toBeGreaterThan(0);
@@ -369,9 +402,10 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
   }
 
   group = 'buildSubmit is pure and loses nothing';
+  const bytes = adapter.referenceBytes === true;
   for (const { family, support } of served) {
     for (const taskType of support.taskTypes) {
-      const intent = servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(Math.min(2, support.maxReferences)) : [] });
+      const intent = servedIntent(family, support, { taskType, references: taskType === 'image2image' ? refs(Math.min(2, support.maxReferences), bytes) : [] });
       add('pure-build', group, `${family} ${taskType}: same output twice, intent untouched, JSON-safe body`, () => {
         const frozen = deepFreeze(structuredClone(intent));
         const first = adapter.buildSubmit(frozen);
@@ -383,19 +417,19 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
       });
       add('prompt-and-references-sent', group, `${family} ${taskType}: prompt and every reference are sent`, () => {
         const { request } = adapter.buildSubmit(intent);
-        expect(deepContains(request.body, PROMPT)).toBe(true);
-        for (const ref of intent.references) expect(deepContains(request.body, ref.url)).toBe(true);
+        expect(requestContains(request, PROMPT)).toBe(true);
+        for (const [i, ref] of intent.references.entries()) expect({ reference: i, sent: sendsReference(request, ref) }).toStrictEqual({ reference: i, sent: true });
       });
       add('seed-not-dropped', group, `${family} ${taskType}: a seed is sent or warned about, never dropped silently`, () => {
         const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, seed: SEED }));
-        const sent = deepContains(built.request.body, SEED);
+        const sent = requestContains(built.request, SEED);
         const warned = built.warnings.some((w) => w.param === 'seed');
         expect(sent !== warned).toBe(true);
       });
       if (intent.quality !== undefined) {
         add('quality-not-dropped', group, `${family} ${taskType}: quality is sent or warned about`, () => {
           const built = adapter.buildSubmit(servedIntent(family, support, { taskType, references: intent.references, quality: 'low' }));
-          expect(deepContains(built.request.body, 'low') || built.warnings.some((w) => w.param === 'quality')).toBe(true);
+          expect(requestContains(built.request, 'low') || built.warnings.some((w) => w.param === 'quality')).toBe(true);
         });
       }
     }
@@ -495,9 +529,12 @@ export function adapterConformanceChecks(opts: AdapterConformanceOptions): Confo
       expectUpstreamError(() => adapter.parsePoll({ status: 200, body }, opts.ref));
     });
   }
-  add('malformed-submit-body', group, 'submit body {}', () => {
-    expectUpstreamError(() => adapter.parseSubmit({ status: 200, body: {} }));
-  });
+  // Every adapter: {}; one with nothing to poll reads its results from the submit, so every unreadable body.
+  for (const body of polls ? [{}] : [null, 'not json', 42, [], {}]) {
+    add('malformed-submit-body', group, `submit body ${JSON.stringify(body)}`, () => {
+      expectUpstreamError(() => adapter.parseSubmit({ status: 200, body }));
+    });
+  }
 
   // That the key travels in these headers only (never in a URL, a body or an error) is the shared client's
   // job, tested where the key is used: test/upstream/http-upstream-client.test.ts.

@@ -4,7 +4,7 @@
  * that cannot fail.
  */
 import { HubAdapter } from '../../adapters/hub/hub-adapter';
-import type { AdapterCapabilities, ImageAdapter } from '../../src/adapter-kit/contract';
+import type { AdapterCapabilities, FormPart, ImageAdapter } from '../../src/adapter-kit/contract';
 import { adapterConformanceChecks, CONFORMANCE_CHECK_KINDS, type AdapterConformanceOptions, type ConformanceCheckKind } from '../../src/testing/adapter-conformance';
 import { hubConformanceOptions } from '../support/hub-conformance';
 
@@ -150,5 +150,66 @@ describe('the adapter conformance kit', () => {
   it.each(CASES)('%s fails on %s', (kind, _what, breakIt) => {
     const failing = failingKinds(breakIt(hubConformanceOptions()));
     expect(failing.has(kind)).toBe(true);
+  });
+});
+
+describe('the kit reads multipart forms too (prompt and references sent as form parts)', () => {
+  /**
+   * The hub as a form-based upstream (like OpenAI's image edits): its input as text fields, each reference as a
+   * file part. It declares reference bytes, so the kit hands it data: URI references, as the engine would.
+   */
+  function formHub(drop: 'nothing' | 'last-file' | 'prompt'): ImageAdapter {
+    return broken({
+      synchronous: true,
+      referenceBytes: true,
+      buildSubmit: (intent) => {
+        const built = hub.buildSubmit(intent);
+        const input = (built.request.body as { input: Record<string, unknown> }).input;
+        const texts: FormPart[] = Object.entries(input)
+          .filter(([name]) => name !== 'image_urls' && !(drop === 'prompt' && name === 'prompt'))
+          .map(([name, value]) => ({ name, value: typeof value === 'string' ? value : JSON.stringify(value) }));
+        const files: FormPart[] = intent.references.map((ref, i) => {
+          const [, mimeType = '', data = ''] = /^data:([^;]+);base64,(.*)$/s.exec(ref.url) ?? [];
+          return { name: 'image[]', data: Buffer.from(data, 'base64'), filename: `ref-${i}.png`, mimeType };
+        });
+        if (drop === 'last-file') files.pop();
+        return { ...built, request: { method: 'POST', path: '/hub/v1/tasks', form: [...texts, ...files] } };
+      },
+    });
+  }
+
+  it('passes when the prompt is a text field and every reference a file part with its exact bytes', () => {
+    expect(failingKinds({ ...hubConformanceOptions(), adapter: formHub('nothing') }).has('prompt-and-references-sent')).toBe(false);
+  });
+
+  it.each([
+    ['a form that drops the last reference file', 'last-file'],
+    ['a form without the prompt field', 'prompt'],
+  ] as const)('fails on %s', (_what, drop) => {
+    expect(failingKinds({ ...hubConformanceOptions(), adapter: formHub(drop) }).has('prompt-and-references-sent')).toBe(true);
+  });
+
+  it('a queue-and-poll adapter may not ask for reference bytes (the engine fetches them only for the calls it makes)', () => {
+    expect(failingKinds({ ...hubConformanceOptions(), adapter: broken({ referenceBytes: true }) }).has('declared-capabilities')).toBe(true);
+  });
+});
+
+describe('a synchronous adapter with nothing to poll', () => {
+  const sync = (): AdapterConformanceOptions => ({ ...hubConformanceOptions(), adapter: broken({ synchronous: true }), pollFixtures: [] });
+
+  it('needs final submit fixtures for success and failure instead of poll fixtures (a handle alone fails)', () => {
+    expect(failingKinds(sync()).has('poll-fixtures-present')).toBe(true);
+  });
+
+  it('has every unreadable submit body checked, and no poll check', () => {
+    const checks = adapterConformanceChecks(sync());
+    expect(checks.filter((c) => c.kind === 'malformed-submit-body').map((c) => c.name)).toStrictEqual([
+      'submit body null',
+      'submit body "not json"',
+      'submit body 42',
+      'submit body []',
+      'submit body {}',
+    ]);
+    expect(checks.filter((c) => c.kind === 'first-poll' || c.kind === 'malformed-poll-body')).toStrictEqual([]);
   });
 });
