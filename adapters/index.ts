@@ -7,3 +7,4 @@ export { FalAdapter } from './fal/fal-adapter';
 export { ExampleAdapter } from './example/example-adapter';
 export { GeminiAdapter } from './gemini/gemini-adapter';
 export { ReplicateAdapter } from './replicate/replicate-adapter';
+export { OpenAIAdapter } from './openai/openai-adapter';
