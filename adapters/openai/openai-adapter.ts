@@ -84,13 +84,14 @@ export class OpenAIAdapter implements ImageAdapter {
   }
 }
 
-/** One reference as an `image[]` file part (a data: URI: the engine fetched URL references before the build). */
+/**
+ * One reference as an `image[]` file part. At call time every reference is a data: URI (the engine fetched the
+ * URLs: `referenceBytes`); only a plan made before that (the translate dry run, the submit's plan for warnings)
+ * still holds a URL, which it shows as the part's text. That part is never sent.
+ */
 function imagePart(ref: ImageRef, index: number): FormPart {
   const match = DATA_URI.exec(ref.url);
-  if (!match) {
-    // Only the dry run (translate) gets here: at run time the engine has turned every URL into bytes.
-    throw new BridgeError('invalid_parameter', `OpenAI takes reference images as file uploads; reference ${index + 1} is a URL, which the task engine fetches before the call (a dry run cannot). Send it as a data URI or a file to see the request.`, 'image');
-  }
+  if (!match) return { name: OPENAI_IMAGE_PART, value: ref.url };
   const mimeType = (match[1] as string).toLowerCase();
   return { name: OPENAI_IMAGE_PART, data: Buffer.from(match[2] as string, 'base64'), filename: `image-${index + 1}.${EXTENSIONS[mimeType] ?? 'bin'}`, mimeType };
 }

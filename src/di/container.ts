@@ -25,6 +25,7 @@ import { PromMetrics } from '../http/metrics';
 import type { NormalizeOptions } from '../intent/normalize';
 import { LogUsageSink } from '../tasks/log-usage-sink';
 import { MemoryTaskStore } from '../tasks/memory-task-store';
+import { HttpReferenceFetcher, type ReferenceFetcher } from '../tasks/reference-bytes';
 import type { Clock, Logger, Random } from '../core/ports';
 import type { TaskNotifier, TaskStore } from '../tasks/ports';
 import { buildTaskNotifier } from './task-notifier';
@@ -61,6 +62,7 @@ import {
   METRICS,
   NORMALIZE_OPTIONS,
   PRICES,
+  REFERENCE_FETCHER,
   RESULT_URL_CHECK,
   UPSTREAM_CLIENT_OPTIONS,
   RANDOM,
@@ -186,6 +188,13 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   }));
 
   value<ResultUrlCheck>(RESULT_URL_CHECK, () => createResultUrlCheck(config.resultUrls));
+  // Reference images fetched for upstreams that take files (src/tasks/reference-bytes.ts): the reference URL
+  // policy decides the connect-time guard, and one image is held to the upload limit.
+  value<ReferenceFetcher>(REFERENCE_FETCHER, () => {
+    const fetcher = new HttpReferenceFetcher({ policy: config.referenceUrls, maxBytes: config.limits.uploadBytes });
+    closers.push(async () => fetcher.close());
+    return fetcher;
+  });
 
   // The upstream body carries the uploads as base64 (4/3 of their bytes), all within BODY_LIMIT_BYTES: an operator
   // who raises that limit (16 references of 10 MiB need ~161 MiB) must not then be refused at the upstream client.

@@ -57,3 +57,5 @@ export const TASK_SCHEDULER = Symbol('TaskScheduler');
 export const TASK_ENGINE = Symbol('TaskEngine');
 /** Options of the task engine (EngineOptions: concurrency, per-channel poll limits, retry backoff); optional, defaults apply. */
 export const ENGINE_OPTIONS = Symbol('EngineOptions');
+/** Fetches reference images for upstreams that take files (ReferenceFetcher, src/tasks/reference-bytes.ts); optional, defaults apply. */
+export const REFERENCE_FETCHER = Symbol('ReferenceFetcher');

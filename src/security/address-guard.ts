@@ -1,12 +1,14 @@
 /**
  * The connect-time address guard, for every request the bridge makes to a URL it did not configure itself:
- * webhook delivery (callback URLs) and the mirroring of upstream result images. A URL is checked by its text
+ * webhook delivery (callback URLs), the mirroring of upstream result images, and the reference images the engine
+ * fetches for upstreams that take files (src/tasks/reference-bytes.ts). A URL is checked by its text
  * first, but a public-looking name can resolve to a private address, or re-resolve to one later (DNS
  * rebinding). So the check that counts runs on the address the socket is about to connect to: a `lookup` for
  * the http(s) agent that resolves the name, refuses any non-public answer, and hands only checked addresses to
  * the socket. IP-literal hosts are never looked up by node, so `literalRefusal` judges them the same way right
  * before the request is made. Hosts on the caller's allow list skip the check (WEBHOOK_ALLOW_HOSTS for an
- * operator's internal receiver, RESULT_URL_ALLOW_HOSTS for an internal upstream's images).
+ * operator's internal receiver, RESULT_URL_ALLOW_HOSTS for an internal upstream's images, REFERENCE_URL_ALLOW_HOSTS
+ * for an internal image host).
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
@@ -15,10 +17,13 @@ import { nonPublicHostReason, normalizeAllowedHost } from './url-policy';
 /** Resolves a host name to all of its addresses (dns.lookup with `all: true` by default; tests inject one). */
 export type ResolveAll = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
+/** The `code` of an AddressRefusedError (its first user was webhook delivery; every caller compares this). */
+export const ADDRESS_REFUSED_CODE = 'EWEBHOOKADDRESS';
+
 /** The error a refused address raises; `code` tells delivery that retrying cannot help. */
 export class AddressRefusedError extends Error {
   /** Recognised by code (errors cross module boundaries). */
-  readonly code = 'EWEBHOOKADDRESS';
+  readonly code = ADDRESS_REFUSED_CODE;
   constructor(message: string) {
     super(message);
     this.name = 'AddressRefusedError';

@@ -13,12 +13,15 @@
  * - Failover: only when every call provably never reached the channel (connection refused, or an answer of
  *   429/5xx/auth), the run moves to the next channel that serves the intent; a timeout is never sent again.
  * - Bytes: images answered as bytes go to the BlobStore; the task keeps their URLs.
+ * - Reference bytes: for an adapter that takes reference files (`referenceBytes`), every http(s) reference is
+ *   fetched into a data: URI first (src/tasks/reference-bytes.ts); one that cannot be fetched fails the task
+ *   with `reference_unavailable` before any upstream call.
  */
 import { inject, injectable } from 'tsyringe';
 import { isBytesImage, type ImageAdapter, type SubmitOutcome, type UpstreamImage, type UpstreamTaskRef, type UpstreamTaskState, type UpstreamUrlImage } from '../adapter-kit/contract';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
-import { BLOB_STORE, BLOB_URLS, CHANNEL_ROUTER, CLOCK, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { BLOB_STORE, BLOB_URLS, CHANNEL_ROUTER, CLOCK, REFERENCE_FETCHER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
 import type { ImageIntent, Warning } from '../intent/intent';
 import { isUpstreamError, type UpstreamError } from '../platform/errors';
 import type { ChannelRouter } from '../routing/channels';
@@ -26,6 +29,7 @@ import { AdapterRegistry } from '../routing/registry';
 import type { UpstreamClient } from '../upstream/upstream-client';
 import type { Clock, Logger } from '../core/ports';
 import type { TaskStore } from './ports';
+import { defaultReferenceFetcher, fetchReferenceBytes, needsReferenceBytes, type ReferenceFetcher } from './reference-bytes';
 import { loadReferences, storeResultImages } from './stored-images';
 import { errorFields } from './task-errors';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
@@ -69,8 +73,14 @@ export class SyncRunner {
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
     @inject(BLOB_STORE, { isOptional: true }) private readonly blobStore?: BlobStore,
     @inject(BLOB_URLS, { isOptional: true }) private readonly blobUrls?: BlobUrls,
+    @inject(REFERENCE_FETCHER, { isOptional: true }) private referenceFetcher?: ReferenceFetcher,
   ) {
     this.options = resolveTaskOptions(options);
+  }
+
+  private get fetcher(): ReferenceFetcher {
+    this.referenceFetcher ??= defaultReferenceFetcher();
+    return this.referenceFetcher;
   }
 
   private get blobs(): BlobStore {
@@ -114,12 +124,23 @@ export class SyncRunner {
     }
     const channels = run.channels.length > 0 ? run.channels : [record.channelId];
     let firstError: UpstreamError | undefined;
+    let withBytes: ImageIntent | undefined;
     for (const [index, channelId] of channels.entries()) {
       const channel = this.router.byId(channelId);
       if (!channel) continue;
       const adapter = this.registry.get(channel.adapterId);
-      const counts = fanOutCounts(intent.count, adapter.capabilities[intent.family]?.imagesPerCall ?? intent.count);
-      const builds = counts.map((count) => adapter.buildSubmit({ ...intent, count, billing: { ...intent.billing, requestedImages: count } }));
+      let callIntent = intent;
+      if (adapter.referenceBytes === true && needsReferenceBytes(intent)) {
+        try {
+          withBytes ??= await fetchReferenceBytes(intent, this.fetcher);
+        } catch (err) {
+          log.warn({ event: 'reference_unavailable', channel: channel.id, error: errorFields(err) }, 'a reference image could not be fetched for an upstream that takes files');
+          return { kind: 'state', state: failed('reference_unavailable', (err as Error).message) };
+        }
+        callIntent = withBytes;
+      }
+      const counts = fanOutCounts(callIntent.count, adapter.capabilities[callIntent.family]?.imagesPerCall ?? callIntent.count);
+      const builds = counts.map((count) => adapter.buildSubmit({ ...callIntent, count, billing: { ...callIntent.billing, requestedImages: count } }));
       const timeoutMs = Math.max(...builds.map((b) => b.request.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
       const startedAt = this.clock.now();
       record.channelId = channel.id;

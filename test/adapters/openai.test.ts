@@ -12,7 +12,7 @@ import { OPENAI_DEFAULT_BASE_URL } from '../../adapters/openai/openai-api';
 import type { FormPart, UpstreamRequest } from '../../src/adapter-kit/contract';
 import type { ImageIntent } from '../../src/intent/intent';
 import { GPT_IMAGE_2_SIZES } from '../../src/platform/gpt-image-2-sizes';
-import { isBridgeError, type UpstreamError } from '../../src/platform/errors';
+import type { UpstreamError } from '../../src/platform/errors';
 import { planSubmit } from '../../src/routing/plan';
 import { AdapterRegistry } from '../../src/routing/registry';
 import type { Channel } from '../../src/routing/channels';
@@ -140,14 +140,9 @@ describe('openai adapter: what the conformance kit does not cover', () => {
     expect(plan({ model: 'gpt-image-2', prompt: 'p', size: '1024x1024', image: `data:image/png;base64,${PNG_1}` }).built.request).toMatchObject(settings);
   });
 
-  it('a URL reference is never sent as text: the engine fetches it first, and a dry run says so', () => {
-    let caught: unknown;
-    try {
-      plan({ model: 'gpt-image-2', prompt: 'p', size: '1024x1024', image: 'https://images.example.com/in/street.png' });
-    } catch (err) {
-      caught = err;
-    }
-    expect(isBridgeError(caught) && { code: caught.code, param: caught.param }).toStrictEqual({ code: 'invalid_parameter', param: 'image' });
+  it('a plan made before the engine fetched the references (translate, the submit\'s plan) shows a URL reference as the URL', () => {
+    const form = plan({ model: 'gpt-image-2', prompt: 'p', size: '1024x1024', image: 'https://images.example.com/in/street.png' }).built.request.form ?? [];
+    expect(form.at(-1)).toStrictEqual({ name: 'image[]', value: 'https://images.example.com/in/street.png' });
   });
 
   it('a jpeg and a webp reference keep their types and file names', () => {
