@@ -5,6 +5,8 @@
  * 2. BENCH_RUNS (default 3) repetitions of the gateway-against-floor comparison (bench/compare.ts), each with
  *    fresh processes: the instant mock hub, a bare node:http proxy to it (the floor) and the gateway. Every
  *    headline figure is printed with its ratio to the floor's, and the ranges over the repetitions.
+ * 3. Engine scale (bench/engine-bench.ts), then the synchronous upstream (bench/sync-bench.ts: 200 tasks at once on a
+ *    mock Gemini answering after 2 s with a 2 MiB image; peak RSS, event-loop delay, total time).
  * Everything binds 127.0.0.1; every phase is bounded in count and time; children are killed at the end.
  * Options (env): BENCH_QUICK=1 shortens every phase (smoke run), BENCH_RUNS, REDIS_URL for the Redis figure,
  * BENCH_GATEWAY_NODE_OPTIONS for the gateway's NODE_OPTIONS (docs/benchmarks.md "Memory"), BENCH_PROFILE=1 to run every
@@ -17,6 +19,7 @@ import { compareOnce, type CompareFigures } from './compare';
 import { engineRun, type EngineFigures } from './engine-bench';
 import { measureMemoryStore, measureRedisStore } from './memory-bench';
 import { ROOT } from './processes';
+import { syncOptionsFromEnv, syncRow, syncRun } from './sync-bench';
 import { summarizeRuns } from './ratios';
 import { runTranslationBench } from './translation-bench';
 
@@ -96,6 +99,12 @@ async function main(): Promise<void> {
     );
   }
   results.engine = engine;
+
+  const syncOptions = syncOptionsFromEnv(CLIENT_KEY, QUICK);
+  process.stderr.write(`bench: synchronous upstream, ${syncOptions.tasks} tasks at once\n`);
+  const sync = await syncRun(syncOptions);
+  results.sync = sync;
+  rows.push(syncRow(sync));
 
   const out = join(ROOT, 'bench', 'results.json');
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
