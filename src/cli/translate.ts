@@ -1,7 +1,7 @@
 /**
  * `image-task-bridge translate <file|-> [--adapter <id>]`: a dry run of the translation core. Reads one
  * platform JSON request body, prints the canonical intent and the exact upstream request it becomes, and
- * never touches the network (planSubmit is pure).
+ * never touches the network (planSubmit is pure; it normalizes and routes with planRoutes, as the server's submit does).
  */
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';

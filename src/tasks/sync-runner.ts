@@ -21,12 +21,9 @@ import { inject, injectable } from 'tsyringe';
 import { isBytesImage, type ImageAdapter, type SubmitOutcome, type UpstreamImage, type UpstreamTaskRef, type UpstreamTaskState, type UpstreamUrlImage } from '../adapter-kit/contract';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
-import { BLOB_STORE, BLOB_URLS, CHANNEL_ROUTER, CLOCK, REFERENCE_FETCHER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { BLOB_STORE, BLOB_URLS, CLOCK, REFERENCE_FETCHER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
 import type { ImageIntent, Warning } from '../intent/intent';
 import { isUpstreamError, type UpstreamError } from '../platform/errors';
-import type { ChannelRouter } from '../routing/channels';
-import { AdapterRegistry } from '../routing/registry';
-import type { UpstreamClient } from '../upstream/upstream-client';
 import type { Clock, Logger } from '../core/ports';
 import type { TaskStore } from './ports';
 import { defaultReferenceFetcher, fetchReferenceBytes, needsReferenceBytes, type ReferenceFetcher } from './reference-bytes';
@@ -35,7 +32,7 @@ import { errorFields } from './task-errors';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
 import type { TaskRecord } from './task-record';
 import { mayFailOver } from './task-submitter';
-import { timedSend } from './timed-send';
+import { ChannelCalls } from './channel-calls';
 
 /** Time a call may take when its adapter names none (the client's submit timeout default). */
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -66,9 +63,7 @@ export class SyncRunner {
 
   constructor(
     @inject(TASK_STORE) private readonly store: TaskStore,
-    @inject(CHANNEL_ROUTER) private readonly router: ChannelRouter,
-    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
-    @inject(AdapterRegistry) private readonly registry: AdapterRegistry,
+    @inject(ChannelCalls) private readonly calls: ChannelCalls,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(TASK_OPTIONS, { isOptional: true }) options?: TaskOptions,
     @inject(BLOB_STORE, { isOptional: true }) private readonly blobStore?: BlobStore,
@@ -126,9 +121,9 @@ export class SyncRunner {
     let firstError: UpstreamError | undefined;
     let withBytes: ImageIntent | undefined;
     for (const [index, channelId] of channels.entries()) {
-      const channel = this.router.byId(channelId);
+      const channel = this.calls.router.byId(channelId);
       if (!channel) continue;
-      const adapter = this.registry.get(channel.adapterId);
+      const adapter = this.calls.adapter(channel.adapterId);
       let callIntent = intent;
       if (adapter.referenceBytes === true && needsReferenceBytes(intent)) {
         try {
@@ -155,7 +150,7 @@ export class SyncRunner {
       const results = await Promise.all(
         builds.map(async (built): Promise<CallResult> => {
           try {
-            const response = await timedSend(this.client, undefined, channel, adapter, built.request, 'submit', record.owner);
+            const response = await this.calls.send(undefined, channel, adapter, built.request, 'submit', record.owner);
             return { ok: true, outcome: adapter.parseSubmit(response) };
           } catch (err) {
             if (!isUpstreamError(err)) throw err;
@@ -166,11 +161,11 @@ export class SyncRunner {
       const errors = results.flatMap((r) => (r.ok ? [] : [r.error]));
       firstError ??= errors[0];
       if (errors.length === results.length && errors.every(mayFailOver) && index < channels.length - 1) {
-        this.router.reportFailure(channel.id);
+        this.calls.router.reportFailure(channel.id);
         log.warn({ event: 'sync_run_failover', channel: channel.id, error: errorFields(errors[0]) }, 'synchronous call did not reach this channel; trying the next one');
         continue;
       }
-      if (errors.length < results.length) this.router.reportSuccess(channel.id);
+      if (errors.length < results.length) this.calls.router.reportSuccess(channel.id);
       return this.reduce(record, adapter, results, log);
     }
     const error = firstError;

@@ -5,15 +5,13 @@
  * a query calls the same step (coalesced with any step already running in this process).
  */
 import { inject, injectable } from 'tsyringe';
-import type { Channel, ChannelRouter } from '../routing/channels';
+import type { Channel } from '../routing/channels';
 import { performance } from 'node:perf_hooks';
 import type { ImageAdapter, UpstreamTaskState } from '../adapter-kit/contract';
-import { AdapterRegistry } from '../routing/registry';
-import { CHANNEL_ROUTER, CLOCK, LOGGER, METRICS, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_NOTIFIER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { CLOCK, LOGGER, METRICS, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_NOTIFIER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
 import type { ResultUrlCheck } from '../security/result-url-policy';
 import { isUpstreamError, UpstreamError } from '../platform/errors';
 import { isTerminal } from '../platform/task';
-import type { UpstreamClient } from '../upstream/upstream-client';
 import { withBindings } from '../util/bound-logger';
 import type { Clock, Logger, Metrics } from '../core/ports';
 import type { SubmitLimiter } from '../security/ports';
@@ -24,7 +22,7 @@ import { errorFields } from './task-errors';
 import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from './task-options';
 import { defaultResultUrlCheck } from '../security/result-url-policy';
 import { applyUpstreamState, type TaskRecord } from './task-record';
-import { timedSend } from './timed-send';
+import { ChannelCalls } from './channel-calls';
 
 /** Follow-up requests a poll may chain (e.g. status -> result) before it is declared malformed. */
 const MAX_POLL_HOPS = 3;
@@ -63,9 +61,7 @@ export class TaskAdvancer {
 
   constructor(
     @inject(TASK_STORE) private readonly store: TaskStore,
-    @inject(CHANNEL_ROUTER) private readonly router: ChannelRouter,
-    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
-    @inject(AdapterRegistry) private readonly registry: AdapterRegistry,
+    @inject(ChannelCalls) private readonly calls: ChannelCalls,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: Metrics,
@@ -194,7 +190,7 @@ export class TaskAdvancer {
       } catch (err) {
         // A failed poll does not fail the query: the client gets the last known state and asks again.
         log.warn({ event: 'poll_failed', channel: record.channelId, error: errorFields(err) }, 'upstream poll failed; answering the stored task');
-        if (isUpstreamError(err) && err.isRetryable) this.router.reportFailure(record.channelId);
+        if (isUpstreamError(err) && err.isRetryable) this.calls.router.reportFailure(record.channelId);
       }
       if (state) return this.applyState(record, state, ctx, log);
     }
@@ -224,15 +220,15 @@ export class TaskAdvancer {
 
   /** One poll: the adapter's poll request, then its follow-ups, to an upstream-neutral state. */
   private async pollUpstream(record: TaskRecord, ctx: RequestContext | undefined): Promise<UpstreamTaskState> {
-    const channel: Channel | undefined = this.router.byId(record.channelId);
+    const channel: Channel | undefined = this.calls.router.byId(record.channelId);
     if (!channel) throw new UpstreamError('not_found', `The channel "${record.channelId}" that runs this task is no longer configured.`);
-    const adapter: ImageAdapter = this.registry.get(record.adapterId);
+    const adapter: ImageAdapter = this.calls.adapter(record.adapterId);
     let request = adapter.buildPoll(record.upstreamRef);
     for (let hop = 0; ; hop += 1) {
-      const response = await timedSend(this.client, ctx, channel, adapter, request, 'poll', record.owner);
+      const response = await this.calls.send(ctx, channel, adapter, request, 'poll', record.owner);
       const outcome = adapter.parsePoll(response, record.upstreamRef);
       if (outcome.kind === 'state') {
-        this.router.reportSuccess(channel.id);
+        this.calls.router.reportSuccess(channel.id);
         return outcome.state;
       }
       if (hop >= MAX_POLL_HOPS) throw new UpstreamError('malformed', `The upstream asked for more than ${MAX_POLL_HOPS} follow-up requests to read one task.`);
@@ -246,7 +242,7 @@ export class TaskAdvancer {
     if (isTerminal(current.status)) return current;
     const now = this.clock.now();
     // A failed task's upstream text reaches the client: remove the channel key itself, not only key-shaped text.
-    const secrets = [this.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
+    const secrets = [this.calls.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
     // URLs the bridge minted for images it stored are its own, not an upstream's: the result-URL policy is for upstreams.
     const check = this.checkResultUrl ?? defaultResultUrlCheck;
     const judge = ownUrls.size === 0 ? this.checkResultUrl : (url: string) => (ownUrls.has(url) ? undefined : check(url));

@@ -3,18 +3,17 @@
  * channels, then the stored record. Everything that can reject a request happens before any upstream call.
  */
 import { inject, injectable } from 'tsyringe';
-import type { Channel, ChannelRouter } from '../routing/channels';
-import { AdapterRegistry } from '../routing/registry';
+import type { Channel } from '../routing/channels';
 import { isBytesImage, type SubmitOutcome as UpstreamSubmitOutcome, type UpstreamImage, type UpstreamRequest, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
-import { BLOB_STORE, BLOB_URLS, RESULT_URL_CHECK, CHANNEL_ROUTER, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE, UPSTREAM_CLIENT } from '../di/tokens';
+import { BLOB_STORE, BLOB_URLS, RESULT_URL_CHECK, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
-import { normalizePlatformRequest, type NormalizeOptions } from '../intent/normalize';
+import type { NormalizeOptions } from '../intent/normalize';
+import { planRoutes } from '../routing/plan';
 import { BridgeError, isUpstreamError, type UpstreamError } from '../platform/errors';
 import type { RawSubmit } from '../platform/submit-request';
 import { idempotencyStoreKey, intentFingerprint } from '../security/idempotency';
-import type { UpstreamClient } from '../upstream/upstream-client';
 import { withBindings } from '../util/bound-logger';
 import type { Clock, Logger, Random } from '../core/ports';
 import type { SubmitLimiter } from '../security/ports';
@@ -24,7 +23,7 @@ import { resolveTaskOptions, type ResolvedTaskOptions, type TaskOptions } from '
 import { defaultResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
 import { storeReferences, storeResultImages } from './stored-images';
 import { applyUpstreamState, newTaskRecord, type TaskRecord } from './task-record';
-import { timedSend } from './timed-send';
+import { ChannelCalls } from './channel-calls';
 
 /** The request header of idempotent submits, named in its errors. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -70,9 +69,7 @@ export class TaskSubmitter {
 
   constructor(
     @inject(TASK_STORE) private readonly store: TaskStore,
-    @inject(CHANNEL_ROUTER) private readonly router: ChannelRouter,
-    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
-    @inject(AdapterRegistry) private readonly registry: AdapterRegistry,
+    @inject(ChannelCalls) private readonly calls: ChannelCalls,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(RANDOM) private readonly random: Random,
     @inject(LOGGER) private readonly logger: Logger,
@@ -88,8 +85,8 @@ export class TaskSubmitter {
 
   /** Validates, admits, routes and submits; the new record, or the task an earlier submit with the same key made. */
   async submit(principal: Principal, raw: RawSubmit, ctx: RequestContext, submitOptions: SubmitOptions = {}): Promise<SubmitOutcome> {
-    const intent = normalizePlatformRequest(raw, this.normalizeOptions);
-    const channels = this.router.candidates(intent);
+    // The pipeline translate runs too (src/routing/plan.ts): normalize, then route, here to channels.
+    const { intent, routes: channels } = planRoutes(raw, this.normalizeOptions, (i) => this.calls.router.candidates(i));
     const id = newTaskId(this.random);
     const log = withBindings(this.logger, { request_id: ctx.requestId, task_id: id });
 
@@ -134,17 +131,17 @@ export class TaskSubmitter {
   ): Promise<TaskRecord> {
     let lastError: UpstreamError | undefined;
     for (const [index, channel] of channels.entries()) {
-      const adapter = this.registry.get(channel.adapterId);
+      const adapter = this.calls.adapter(channel.adapterId);
       // A synchronous upstream generates inside its submit call: the engine makes it, never this POST.
       if (adapter.synchronous) return this.deferToEngine(principal, intent, channels.slice(index), id, log, submitOptions, onAccepted);
       const built = adapter.buildSubmit(intent);
       let outcome: UpstreamSubmitOutcome;
       try {
-        const response = await timedSend(this.client, ctx, channel, adapter, withPreferWait(built.request, channel), 'submit', principal.owner);
+        const response = await this.calls.send(ctx, channel, adapter, withPreferWait(built.request, channel), 'submit', principal.owner);
         outcome = adapter.parseSubmit(response);
       } catch (err) {
         if (!isUpstreamError(err)) throw err;
-        if (err.isRetryable || err.kind === 'auth') this.router.reportFailure(channel.id);
+        if (err.isRetryable || err.kind === 'auth') this.calls.router.reportFailure(channel.id);
         lastError = err;
         if (!mayFailOver(err)) {
           log.warn({ channel: channel.id, model: intent.platformModel, error: errorFields(err) }, 'submit failed');
@@ -154,7 +151,7 @@ export class TaskSubmitter {
         continue;
       }
       onAccepted();
-      this.router.reportSuccess(channel.id);
+      this.calls.router.reportSuccess(channel.id);
       const ref: UpstreamTaskRef = outcome.kind === 'handle' ? outcome.ref : { id: '' };
       const record = newTaskRecord({
         id,
@@ -199,7 +196,7 @@ export class TaskSubmitter {
     onAccepted: () => void,
   ): Promise<TaskRecord> {
     const first = channels[0] as Channel;
-    const adapter = this.registry.get(first.adapterId);
+    const adapter = this.calls.adapter(first.adapterId);
     // Built now for its warnings and metadata (pure); the engine builds the calls again from the stored intent.
     const built = adapter.buildSubmit(intent);
     const blobs = this.blobs;
