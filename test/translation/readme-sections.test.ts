@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FAL_ASSUMPTIONS } from '../../adapters/fal/fal-models';
 import { GEMINI_ASSUMPTIONS } from '../../adapters/gemini/gemini-models';
 import { HUB_ASSUMPTIONS } from '../../adapters/hub/hub-models';
+import { OPENAI_ASSUMPTIONS } from '../../adapters/openai/openai-models';
 import { REPLICATE_ASSUMPTIONS } from '../../adapters/replicate/replicate-models';
 import { MODEL_NAMES } from '../../src/platform/catalog';
 import { ERROR_STATUS } from '../../src/platform/errors';
@@ -69,6 +70,7 @@ test('every assumption an adapter declares is a row of the docs/mapping.md assum
     ...HUB_ASSUMPTIONS.map((a) => `| ${a.what} | hub | ${a.value} | ${a.source} |`),
     ...GEMINI_ASSUMPTIONS.map((a) => `| ${a.what} | gemini | ${a.value} | ${a.source} |`),
     ...REPLICATE_ASSUMPTIONS.map((a) => `| ${a.what} | replicate | ${a.value} | ${a.source} |`),
+    ...OPENAI_ASSUMPTIONS.map((a) => `| ${a.what} | openai | ${a.value} | ${a.source} |`),
   ];
   expect(rows).toStrictEqual(declared);
 });
