@@ -18,6 +18,8 @@ export class GeminiAdapter implements ImageAdapter {
   readonly id = 'gemini';
   readonly capabilities = GEMINI_CAPABILITIES;
   readonly synchronous = true;
+  /** Reference images go to Gemini as inlineData bytes: the engine fetches http(s) references before the call. */
+  readonly referenceBytes = true;
 
   authHeaders(apiKey: string): Record<string, string> {
     return geminiAuthHeaders(apiKey);

@@ -5,7 +5,7 @@
  * ("ai.google.dev/gemini-api/docs/image-generation"), and the types of Google's JS SDK (googleapis/js-genai
  * `src/types.ts`: GenerateContentResponse, Candidate, Part, FinishReason, BlockedReason):
  * - Generate: `POST /v1beta/models/{model}:generateContent`, header `x-goog-api-key: <key>`, body
- *   `{ contents: [{ role: 'user', parts: [{ text }, { inlineData: { mimeType, data } } | { fileData: { fileUri, mimeType } }] }],
+ *   `{ contents: [{ role: 'user', parts: [{ text }, { inlineData: { mimeType, data } }, ...] }],
  *   generationConfig: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio?, imageSize? }, seed? } }`.
  * - Answer (synchronous, 200): `{ candidates: [{ content: { parts: [{ text } | { inlineData: { mimeType, data } }] },
  *   finishReason, finishMessage? }], promptFeedback?: { blockReason, blockReasonMessage? }, usageMetadata?, modelVersion? }`.

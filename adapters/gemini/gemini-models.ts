@@ -89,11 +89,6 @@ export const GEMINI_ASSUMPTIONS: readonly Assumption[] = [
     source: 'Google\'s Gemini 3.1 Flash Image model page lists the resolutions "512, 1K, 2K, 4K"; the wire spelling "512" is that list\'s and third-party wrappers\' (not re-checked against a live call)',
   },
   {
-    what: 'http(s) reference images on Gemini',
-    value: 'sent as fileData { fileUri, mimeType from the URL extension (left out when unknown) }',
-    source: 'Google\'s announcement "Increased file size limits and expanded inputs support in Gemini API" (blog.google, January 2026): public and signed HTTPS URLs are fetched by Google in generation requests. Not confirmed per image model; a model that refuses them answers 400 (upstream_rejected)',
-  },
-  {
     what: 'Gemini seed',
     value: 'sent as generationConfig.seed',
     source: "GenerationConfig has seed (js-genai types); whether the image models honour it is not documented",

@@ -9,15 +9,17 @@ import type { ParamMap } from '../../src/adapter-kit/param-map';
 import { GEMINI_IMAGE_SIZE_FAMILIES, GEMINI_IMAGE_SIZES } from './gemini-models';
 
 const DATA_URI = /^data:([a-z]+\/[a-z0-9.+-]+);base64,/i;
-const EXTENSION_TYPES: Readonly<Record<string, string>> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', heic: 'image/heic', heif: 'image/heif' };
 
-/** A reference as a Gemini part: a data: URI as inlineData, an http(s) URL as fileData (Google fetches it). */
+/**
+ * A reference as a Gemini part: a data: URI as `inlineData`. At call time every reference is one: the gemini
+ * adapter declares `referenceBytes`, so the engine fetches http(s) references first (src/tasks/reference-bytes.ts)
+ * and Gemini gets the bytes, the input its image guide documents. Only a plan made before that (the translate dry
+ * run, the submit's plan for warnings) still holds a URL, shown as a `fileData` part; that part is never sent.
+ */
 export function geminiReferencePart(ref: ImageRef): Record<string, unknown> {
   const match = DATA_URI.exec(ref.url);
   if (match) return { inlineData: { mimeType: (match[1] as string).toLowerCase(), data: ref.url.slice(match[0].length) } };
-  const extension = /\.([a-z0-9]+)$/i.exec(new URL(ref.url).pathname)?.[1]?.toLowerCase();
-  const mimeType = extension !== undefined ? EXTENSION_TYPES[extension] : undefined;
-  return { fileData: { fileUri: ref.url, ...(mimeType ? { mimeType } : {}) } };
+  return { fileData: { fileUri: ref.url } };
 }
 
 /** The Gemini mapping table. */

@@ -191,13 +191,23 @@ function requestContains(request: UpstreamRequest, needle: string | number): boo
   return formTexts(request).some((v) => (typeof needle === 'number' ? v === String(needle) : v.includes(needle)));
 }
 
-/** True when the request sends this reference: its text (body or form field), or, for a data: URI, its bytes as a form file. */
+/**
+ * True when the request sends this reference: its text (body or form field), or, for a data: URI, its bytes as a
+ * form file or its base64 payload as a JSON string of its own (Gemini's `inlineData.data`).
+ */
 function sendsReference(request: UpstreamRequest, ref: ImageRef): boolean {
   if (requestContains(request, ref.url)) return true;
   const data = /^data:[^;,]+;base64,(.*)$/s.exec(ref.url);
   if (!data) return false;
+  if (containsValue(request.body, data[1] as string)) return true;
   const bytes = Buffer.from(data[1] as string, 'base64');
   return (request.form ?? []).some((part) => 'data' in part && Buffer.from(part.data).equals(bytes));
+}
+
+/** True when `value` is, exactly, one of the values anywhere in `haystack`. */
+function containsValue(haystack: unknown, value: string): boolean {
+  if (haystack === value) return true;
+  return typeof haystack === 'object' && haystack !== null && Object.values(haystack).some((v) => containsValue(v, value));
 }
 
 type IntentOverrides = { -readonly [K in keyof ImageIntent]?: ImageIntent[K] };

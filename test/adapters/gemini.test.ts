@@ -1,11 +1,14 @@
 /**
  * The Gemini adapter: the shared conformance suite with Gemini's fixtures and the golden files of
  * fixtures/platform (`*.gemini.*`), Google's rules as the sandbox enforces them as `upstreamRejects`, its answers and error bodies
- * through the real upstream client, and the synchronous flow end to end on a real socket (the gateway's HTTP
+ * through the real upstream client, and the synchronous flow end to end on a real socket (a URL reference fetched
+ * by the engine and sent as inlineData bytes; the gateway's HTTP
  * server, nock for Google only, a filesystem BlobStore on a temp dir): n = 4 is 4 calls, 4 images in order and
  * usage for 4; one call of 4 failing gives the documented partial result.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -113,15 +116,11 @@ describe('gemini adapter specifics', () => {
     expect(gemini.capabilities['nano-banana-2'].imagesPerCall).toBe(1);
   });
 
-  it('an http(s) reference is a fileData part with the type its extension names, or none when it names none', () => {
-    const built = gemini.buildSubmit(normalizePlatformRequest({ body: { model: 'NanoBananaPro-1K', prompt: 'p', images: ['https://cdn.example.com/a.webp', 'https://cdn.example.com/b.heic?sig=1', 'https://cdn.example.com/c'] } }));
+  it('references go as inlineData bytes (the engine fetches URLs first: referenceBytes); a plan made before that shows a URL as fileData', () => {
+    expect(gemini.referenceBytes).toBe(true);
+    const built = gemini.buildSubmit(normalizePlatformRequest({ body: { model: 'NanoBananaPro-1K', prompt: 'p', images: [`data:image/webp;base64,${PNG_8X8.toString('base64')}`, 'https://cdn.example.com/c.png'] } }));
     const parts = (built.request.body as { contents: Array<{ parts: unknown[] }> }).contents[0]?.parts;
-    expect(parts).toStrictEqual([
-      { text: 'p' },
-      { fileData: { fileUri: 'https://cdn.example.com/a.webp', mimeType: 'image/webp' } },
-      { fileData: { fileUri: 'https://cdn.example.com/b.heic?sig=1', mimeType: 'image/heic' } },
-      { fileData: { fileUri: 'https://cdn.example.com/c' } },
-    ]);
+    expect(parts).toStrictEqual([{ text: 'p' }, { inlineData: { mimeType: 'image/webp', data: PNG_8X8.toString('base64') } }, { fileData: { fileUri: 'https://cdn.example.com/c.png' } }]);
   });
 
   it('there is nothing to poll: buildPoll and parsePoll refuse with upstream_error', () => {
@@ -208,6 +207,9 @@ describe('gemini end to end: the gateway on a real socket, Google nocked, images
   const sink = new RecordingSink();
   let gateway: Gateway;
   let dir: string;
+  /** A client's reference image host (a real local server: the engine fetches from it, Google never does). */
+  let refServer: http.Server;
+  let refUrl: string;
 
   /** A distinct small PNG per call (the bytes only matter for equality). */
   function png(i: number): Buffer {
@@ -226,6 +228,9 @@ describe('gemini end to end: the gateway on a real socket, Google nocked, images
   }
 
   beforeAll(async () => {
+    refServer = http.createServer((req, res) => (req.url === '/ref.png' ? res.writeHead(200, { 'content-type': 'image/png' }).end(PNG_8X8) : res.writeHead(404).end()));
+    await new Promise<void>((resolve) => refServer.listen(0, '127.0.0.1', resolve));
+    refUrl = `http://127.0.0.1:${(refServer.address() as AddressInfo).port}/ref.png`;
     dir = mkdtempSync(join(tmpdir(), 'itb-gemini-e2e-'));
     const file = join(dir, 'bridge.json');
     writeFileSync(file, JSON.stringify({ channels: [{ id: 'gemini-main', adapter: 'gemini', base_url: GEMINI_DEFAULT_BASE_URL, api_key_env: 'GEMINI_KEY' }] }));
@@ -237,6 +242,9 @@ describe('gemini end to end: the gateway on a real socket, Google nocked, images
       LOG_LEVEL: 'silent',
       BLOB_DIR: join(dir, 'blobs'),
       BLOB_URL_SECRET: 'gemini-e2e-secret-0123456789-0123456789',
+      // The reference host is on loopback: this deployment lets clients point at any host (the guard is tested in
+      // test/tasks/reference-bytes.test.ts).
+      REFERENCE_URL_POLICY: 'any',
     });
     gateway = await start(config, { register: (c) => c.register(USAGE_SINK, { useValue: sink }) });
   });
@@ -248,7 +256,23 @@ describe('gemini end to end: the gateway on a real socket, Google nocked, images
 
   afterAll(async () => {
     await gateway.close();
+    await new Promise((resolve) => refServer.close(resolve));
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('image2image with a URL reference: the engine fetches it and Gemini gets its exact bytes as inlineData', async () => {
+    const scope = nock(GEMINI_DEFAULT_BASE_URL, { reqheaders: { 'x-goog-api-key': KEY } })
+      .post('/v1beta/models/gemini-2.5-flash-image:generateContent', {
+        contents: [{ role: 'user', parts: [{ text: 'make it blue' }, { inlineData: { mimeType: 'image/png', data: PNG_8X8.toString('base64') } }] }],
+        generationConfig: { responseModalities: ['IMAGE'] },
+      })
+      .reply(200, answer(9));
+    const submitted = await postJson(`${gateway.url}/v1/images/tasks`, { model: 'NanoBanana', prompt: 'make it blue', image: refUrl }, auth(KEY_A));
+    expect(submitted).toMatchObject({ status: 201, body: { status: 'queued', metadata: { task_type: 'image2image' } } });
+    const task = await waitTerminal((submitted.body as { task_id: string }).task_id);
+    scope.done();
+    expect(task).toMatchObject({ status: 'succeeded', error: null });
+    expect(Buffer.from(await (await fetch(task.result_url as string)).arrayBuffer()).equals(png(9))).toBe(true);
   });
 
   it('n = 4: four calls, four images in call order (not in answer order), usage for four', async () => {
