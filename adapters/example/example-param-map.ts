@@ -3,7 +3,7 @@
  * this table exhaustive: a new intent field does not compile until it is mapped here or declared handled.
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import type { ParamMap } from '../../src/adapter-kit/param-map';
+import { INTENT_BOOKKEEPING, referenceUrls, type ParamMap } from '../../src/adapter-kit/param-map';
 import { ModelUnavailableError } from '../../src/platform/errors';
 import { EXAMPLE_ASPECT_SIZES, EXAMPLE_DEFAULT_ASPECT, exampleEngine } from './example-models';
 
@@ -13,7 +13,7 @@ export const exampleParamMap = {
   family: { to: 'engine', transform: (family, intent) => exampleEngine(family, intent.quality) },
   taskType: { handled: 'text2image only (EXAMPLE_CAPABILITIES)' },
   prompt: { to: 'text' },
-  references: { to: 'refs', transform: (refs) => (refs.length > 0 ? refs.map((r) => r.url) : undefined) },
+  references: { to: 'refs', transform: referenceUrls },
   count: { to: 'count' },
   format: { to: 'format' },
   geometry: {
@@ -27,6 +27,5 @@ export const exampleParamMap = {
   },
   quality: { handled: 'part of the gpt-image-2 engine name (example-models.ts)' },
   seed: { to: 'seed', when: () => false, otherwise: 'pixelforge takes no seed; seed was not sent.' },
-  warnings: { handled: 'copied to the task metadata by the task service' },
-  billing: { handled: 'used by usage settlement' },
+  ...INTENT_BOOKKEEPING,
 } as const satisfies ParamMap<ImageIntent>;

@@ -4,7 +4,7 @@
  * image_size, quality, seed, image_urls).
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import { presetOrGridSize, type ParamMap } from '../../src/adapter-kit/param-map';
+import { falStyleGeometry, INTENT_BOOKKEEPING, referenceUrls, type ParamMap } from '../../src/adapter-kit/param-map';
 import { FAL_IMAGE_SIZE_PRESETS, FAL_RESOLUTION_FAMILIES, FAL_SEED_FAMILIES, FAL_SIZE_MULTIPLE } from './fal-models';
 
 /** The fal mapping table. */
@@ -13,18 +13,10 @@ export const falParamMap = {
   family: { handled: 'selects the fal endpoint id (fal-models.ts)' },
   taskType: { handled: 'image2image selects the /edit endpoint (fal-models.ts)' },
   prompt: { to: 'prompt' },
-  references: { to: 'image_urls', transform: (refs) => (refs.length > 0 ? refs.map((r) => r.url) : undefined) },
+  references: { to: 'image_urls', transform: referenceUrls },
   count: { to: 'num_images' },
   format: { to: 'output_format' },
-  geometry: {
-    merge: (g, intent, ctx) => {
-      if (g.kind === 'size') return { image_size: presetOrGridSize(g.width, g.height, FAL_IMAGE_SIZE_PRESETS, FAL_SIZE_MULTIPLE, ctx) };
-      const out: Record<string, unknown> = {};
-      if (g.aspectRatio !== undefined) out.aspect_ratio = g.aspectRatio;
-      if (g.resolution !== undefined && FAL_RESOLUTION_FAMILIES.includes(intent.family)) out.resolution = g.resolution;
-      return out;
-    },
-  },
+  geometry: falStyleGeometry({ presets: FAL_IMAGE_SIZE_PRESETS, sizeMultiple: FAL_SIZE_MULTIPLE, resolutionFamilies: FAL_RESOLUTION_FAMILIES }),
   // Always sent for gpt-image-2 (the intent carries the platform default, medium): fal's own default is high.
   quality: { to: 'quality' },
   seed: {
@@ -32,6 +24,5 @@ export const falParamMap = {
     when: (intent) => FAL_SEED_FAMILIES.includes(intent.family),
     otherwise: "fal's gpt-image-2 endpoint takes no seed; seed was not sent.",
   },
-  warnings: { handled: 'copied to the task metadata by the task service' },
-  billing: { handled: 'used by usage settlement' },
+  ...INTENT_BOOKKEEPING,
 } as const satisfies ParamMap<ImageIntent>;

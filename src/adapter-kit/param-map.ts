@@ -3,7 +3,8 @@
  * `ParamMap<ImageIntent>` is exhaustive: adding a field to the intent fails to compile until every
  * adapter's table maps it or declares it handled elsewhere / unsupported.
  */
-import type { Warning } from '../intent/intent';
+import type { Family } from '../platform/catalog';
+import type { Geometry, ImageIntent, ImageRef, Warning } from '../intent/intent';
 import type { BuiltSubmit, UpstreamRequest } from './contract';
 
 /** Lets a transform record conversions and task metadata. */
@@ -105,3 +106,41 @@ export function presetOrGridSize(
   }
   return actual;
 }
+
+/** A `references` transform: the reference URLs in order, or nothing sent when there are none. */
+export function referenceUrls(refs: readonly ImageRef[]): string[] | undefined {
+  return refs.length > 0 ? refs.map((r) => r.url) : undefined;
+}
+
+/** What fal's image endpoints (and the hub, which mirrors their names) need to know to place the geometry. */
+export interface FalStyleGeometry {
+  /** Upstream `image_size` preset names by exact "WxH". */
+  readonly presets: Readonly<Record<string, string>>;
+  /** The multiple a custom size's edges are rounded to. */
+  readonly sizeMultiple: number;
+  /** Families whose tier is sent as `resolution`. */
+  readonly resolutionFamilies: readonly Family[];
+}
+
+/**
+ * A `geometry` merge for fal-style inputs: a size becomes `image_size` (a preset, or a grid-snapped
+ * `{ width, height }`: presetOrGridSize); an aspect ratio becomes `aspect_ratio`, and a tier `resolution` for
+ * the families that take one.
+ */
+export function falStyleGeometry(opts: FalStyleGeometry): { readonly merge: (g: Geometry, intent: ImageIntent, ctx: MapContext) => Record<string, unknown> } {
+  return {
+    merge: (g, intent, ctx) => {
+      if (g.kind === 'size') return { image_size: presetOrGridSize(g.width, g.height, opts.presets, opts.sizeMultiple, ctx) };
+      const out: Record<string, unknown> = {};
+      if (g.aspectRatio !== undefined) out.aspect_ratio = g.aspectRatio;
+      if (g.resolution !== undefined && opts.resolutionFamilies.includes(intent.family)) out.resolution = g.resolution;
+      return out;
+    },
+  };
+}
+
+/** The intent's bookkeeping fields, never sent to an upstream: spread into every table (`...INTENT_BOOKKEEPING`). */
+export const INTENT_BOOKKEEPING = {
+  warnings: { handled: 'copied to the task metadata by the task service' },
+  billing: { handled: 'used by usage settlement' },
+} as const;
