@@ -82,6 +82,8 @@ export { FileSystemBlobStore } from './blobs/fs-blob-store';
 export type { FileSystemBlobStoreOptions } from './blobs/fs-blob-store';
 export { S3BlobStore } from './blobs/s3-blob-store';
 export type { S3BlobStoreOptions } from './blobs/s3-blob-store';
+export { HttpResultMirror, DEFAULT_RESULT_MIRROR_OPTIONS } from './blobs/result-mirror';
+export type { ResultMirror, ResultMirrorOptions, MirrorOutcome } from './blobs/result-mirror';
 
 // Upstream I/O.
 export { HttpUpstreamClient } from './upstream/http-upstream-client';

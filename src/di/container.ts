@@ -12,6 +12,7 @@ import type { BlobStore } from '../blobs/blob-store';
 import { BlobUrls } from '../blobs/blob-urls';
 import { FileSystemBlobStore } from '../blobs/fs-blob-store';
 import { S3BlobStore } from '../blobs/s3-blob-store';
+import { HttpResultMirror, type ResultMirror, type ResultMirrorOptions } from '../blobs/result-mirror';
 import { cryptoRandom, systemClock } from '../core/system';
 import { AdapterRegistry } from '../routing/registry';
 import { channelsFromConfig } from '../routing/channel-config';
@@ -63,6 +64,8 @@ import {
   NORMALIZE_OPTIONS,
   PRICES,
   REFERENCE_FETCHER,
+  RESULT_MIRROR,
+  RESULT_MIRROR_OPTIONS,
   RESULT_URL_CHECK,
   UPSTREAM_CLIENT_OPTIONS,
   RANDOM,
@@ -256,6 +259,18 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
       ttlMs: config.blobs.urlTtlMs,
       clock: c.resolve<Clock>(CLOCK),
     });
+  });
+
+  // Mirroring of result images (channels with mirror_results): the address guard lets through only the operator's
+  // RESULT_URL_ALLOW_HOSTS and what an embedder or a test registers under RESULT_MIRROR_OPTIONS.
+  value<ResultMirror>(RESULT_MIRROR, () => {
+    const options: ResultMirrorOptions = has(RESULT_MIRROR_OPTIONS) ? c.resolve<ResultMirrorOptions>(RESULT_MIRROR_OPTIONS) : {};
+    const mirror = new HttpResultMirror(c.resolve<BlobStore>(BLOB_STORE), c.resolve<BlobUrls>(BLOB_URLS), {
+      ...options,
+      allowHosts: [...config.resultUrls.allowHosts, ...(options.allowHosts ?? [])],
+    });
+    closers.push(async () => mirror.close());
+    return mirror;
   });
 
   if (!has(USAGE_SINK)) c.register(USAGE_SINK, { useClass: LogUsageSink });

@@ -49,6 +49,10 @@ export const BLOB_STORE = Symbol('BlobStore');
 export const BLOB_URLS = Symbol('BlobUrls');
 /** The result-URL check (ResultUrlCheck, src/security/result-url-policy.ts); optional: http(s) only by default. */
 export const RESULT_URL_CHECK = Symbol('ResultUrlCheck');
+/** Copies result images of channels with mirror_results into the BlobStore (ResultMirror, src/blobs/result-mirror.ts); optional: without one, nothing is mirrored. */
+export const RESULT_MIRROR = Symbol('ResultMirror');
+/** Options of the built-in ResultMirror (ResultMirrorOptions: size and time limits, hosts the address guard lets through); optional. */
+export const RESULT_MIRROR_OPTIONS = Symbol('ResultMirrorOptions');
 /** Delivers terminal tasks to their callback URL (TaskNotifier, src/tasks/ports.ts); optional: without one, callbackUrl is stored only. */
 export const TASK_NOTIFIER = Symbol('TaskNotifier');
 /** Who runs due tasks (TaskScheduler, src/tasks/engine/task-scheduler.ts): in-process timers or BullMQ. */

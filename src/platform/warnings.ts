@@ -15,6 +15,7 @@ export const WARNING_CODES = [
   'result_url_refused',
   'results_truncated',
   'partial_result',
+  'result_not_mirrored',
 ] as const;
 
 /** A warning code. */

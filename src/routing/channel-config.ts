@@ -32,6 +32,11 @@ export const channelConfigSchema = z.strictObject({
   /** Relative share among channels of equal priority (default 1; 0 = only when the others fail). */
   weight: z.number().finite().nonnegative('must be 0 or more').default(1),
   /**
+   * Copy each result image into the BlobStore when a task succeeds here, and give clients the bridge's URL
+   * (for upstreams whose result URLs expire: fal, Replicate). Default false.
+   */
+  mirror_results: z.boolean('must be true or false').default(false),
+  /**
    * Ask the upstream to hold the submit open up to this many seconds and answer the finished job (RFC 7240
    * `Prefer: wait=N`; Replicate's sync mode). The client's POST then takes up to as long. Absent: not sent.
    */
@@ -102,6 +107,7 @@ export function channelsFromConfig(raw: unknown, env: Env, registry: AdapterRegi
       ...(c.models ? { models: [...new Set(c.models)] } : {}),
       priority: c.priority,
       weight: c.weight,
+      ...(c.mirror_results ? { mirrorResults: true } : {}),
       ...(c.prefer_wait_seconds !== undefined ? { preferWaitSeconds: c.prefer_wait_seconds } : {}),
     };
     return channel;

@@ -20,6 +20,8 @@ export interface Channel {
   readonly priority: number;
   /** Relative weight among channels of equal priority. */
   readonly weight: number;
+  /** Copy result images into the BlobStore when a task succeeds here (`mirror_results`; for expiring upstream URLs). */
+  readonly mirrorResults?: boolean;
   /** Seconds the upstream may hold a submit open to answer the finished job (`prefer_wait_seconds`: `Prefer: wait=N`). */
   readonly preferWaitSeconds?: number;
 }

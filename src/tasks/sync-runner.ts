@@ -21,7 +21,10 @@ import { inject, injectable } from 'tsyringe';
 import { isBytesImage, type ImageAdapter, type SubmitOutcome, type UpstreamImage, type UpstreamTaskRef, type UpstreamTaskState, type UpstreamUrlImage } from '../adapter-kit/contract';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
-import { BLOB_STORE, BLOB_URLS, CLOCK, REFERENCE_FETCHER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
+import type { ResultMirror } from '../blobs/result-mirror';
+import { BLOB_STORE, BLOB_URLS, CLOCK, REFERENCE_FETCHER, RESULT_MIRROR, RESULT_URL_CHECK, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
+import { defaultResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
+import { mirrorSucceededState } from './result-mirroring';
 import type { ImageIntent, Warning } from '../intent/intent';
 import { isUpstreamError, type UpstreamError } from '../platform/errors';
 import type { Clock, Logger } from '../core/ports';
@@ -69,6 +72,8 @@ export class SyncRunner {
     @inject(BLOB_STORE, { isOptional: true }) private readonly blobStore?: BlobStore,
     @inject(BLOB_URLS, { isOptional: true }) private readonly blobUrls?: BlobUrls,
     @inject(REFERENCE_FETCHER, { isOptional: true }) private referenceFetcher?: ReferenceFetcher,
+    @inject(RESULT_MIRROR, { isOptional: true }) private readonly mirror?: ResultMirror,
+    @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
   ) {
     this.options = resolveTaskOptions(options);
   }
@@ -166,19 +171,20 @@ export class SyncRunner {
         continue;
       }
       if (errors.length < results.length) this.calls.router.reportSuccess(channel.id);
-      return this.reduce(record, adapter, results, log);
+      return this.reduce(record, adapter, results, log, channel.mirrorResults === true);
     }
     const error = firstError;
     return { kind: 'state', state: failed(error?.code ?? 'upstream_unavailable', error?.message ?? 'No configured channel could run this task.') };
   }
 
   /** The calls' results as one state, in call order (see the file comment for partial results). */
-  private async reduce(record: TaskRecord, adapter: ImageAdapter, results: readonly CallResult[], log: Logger): Promise<SyncStep> {
+  private async reduce(record: TaskRecord, adapter: ImageAdapter, results: readonly CallResult[], log: Logger, mirrorResults: boolean): Promise<SyncStep> {
     const handles = results.flatMap((r) => (r.ok && r.outcome.kind === 'handle' ? [r.outcome.ref] : []));
     if (results.length === 1 && handles.length === 1) return this.switchToPolling(record, handles[0] as UpstreamTaskRef, log);
     const images: UpstreamUrlImage[] = [];
     const storedUrls: string[] = [];
     const failures: Array<{ code: string; message: string }> = [];
+    const warnings: Warning[] = [];
     for (const result of results) {
       if (!result.ok) {
         failures.push({ code: result.error.code, message: result.error.message });
@@ -188,7 +194,14 @@ export class SyncRunner {
         failures.push({ code: 'upstream_error', message: `${adapter.id} answered a job to poll instead of images; a fanned-out call must answer its images.` });
         continue;
       }
-      const { state } = result.outcome;
+      let { state } = result.outcome;
+      // A channel with mirror_results: URL images are copied too (this run is claimed: no one else applies it).
+      if (state.status === 'succeeded' && mirrorResults && this.mirror !== undefined) {
+        const mirrored = await mirrorSucceededState(state, state.images.length, this.mirror, this.checkResultUrl ?? defaultResultUrlCheck, log);
+        state = mirrored.state;
+        storedUrls.push(...mirrored.storedUrls);
+        warnings.push(...mirrored.warnings);
+      }
       if (state.status !== 'succeeded') {
         failures.push(state.error ?? { code: 'generation_failed', message: 'The upstream reported a failure without a reason.' });
         continue;
@@ -207,13 +220,15 @@ export class SyncRunner {
     const first = failures[0];
     if (images.length === 0) return { kind: 'state', state: failed(first?.code ?? 'no_output', first?.message ?? 'The upstream finished without returning any image.') };
     if (first !== undefined) {
-      const warning: Warning = {
+      warnings.push({
         code: 'partial_result',
         param: 'n',
         message: `${failures.length} of ${results.length} upstream calls failed (first: ${first.code}: ${first.message.slice(0, 200)}); the task has ${images.length} of ${record.billing.requestedImages} images, and only those are charged.`,
-      };
+      });
+    }
+    if (warnings.length > 0) {
       const current = (await this.store.get(record.id)) ?? record;
-      await this.store.update({ ...current, warnings: [...current.warnings, warning] });
+      await this.store.update({ ...current, warnings: [...current.warnings, ...warnings] });
     }
     return { kind: 'state', state: { status: 'succeeded', progress: 100, images }, storedUrls };
   }

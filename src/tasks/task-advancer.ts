@@ -8,7 +8,9 @@ import { inject, injectable } from 'tsyringe';
 import type { Channel } from '../routing/channels';
 import { performance } from 'node:perf_hooks';
 import type { ImageAdapter, UpstreamTaskState } from '../adapter-kit/contract';
-import { CLOCK, LOGGER, METRICS, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_NOTIFIER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
+import { CLOCK, LOGGER, METRICS, RESULT_MIRROR, RESULT_URL_CHECK, SUBMIT_LIMITER, TASK_NOTIFIER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
+import type { ResultMirror } from '../blobs/result-mirror';
+import { mirrorSucceededState } from './result-mirroring';
 import type { ResultUrlCheck } from '../security/result-url-policy';
 import { isUpstreamError, UpstreamError } from '../platform/errors';
 import { isTerminal } from '../platform/task';
@@ -71,6 +73,7 @@ export class TaskAdvancer {
     @inject(SUBMIT_LIMITER, { isOptional: true }) private readonly limiter?: SubmitLimiter,
     @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
     @inject(TASK_NOTIFIER, { isOptional: true }) private readonly notifier?: TaskNotifier,
+    @inject(RESULT_MIRROR, { isOptional: true }) private readonly mirror?: ResultMirror,
   ) {
     this.options = resolveTaskOptions(options);
   }
@@ -237,9 +240,21 @@ export class TaskAdvancer {
   }
 
   /** Applies a polled state to the current stored record (which may have moved on), stores it, settles if it ended. */
-  private async applyState(polled: TaskRecord, state: UpstreamTaskState, ctx: RequestContext | undefined, log: Logger, ownUrls: ReadonlySet<string> = new Set()): Promise<TaskRecord> {
-    const current = (await this.store.get(polled.id)) ?? polled;
+  private async applyState(polled: TaskRecord, polledState: UpstreamTaskState, ctx: RequestContext | undefined, log: Logger, polledOwnUrls: ReadonlySet<string> = new Set()): Promise<TaskRecord> {
+    let current = (await this.store.get(polled.id)) ?? polled;
     if (isTerminal(current.status)) return current;
+    let state = polledState;
+    let ownUrls = polledOwnUrls;
+    const channel = this.calls.router.byId(current.channelId);
+    if (state.status === 'succeeded' && channel?.mirrorResults === true && this.mirror !== undefined) {
+      const mirrored = await this.mirrorOnce(current, state, log);
+      if (mirrored === undefined) return current;
+      current = (await this.store.get(polled.id)) ?? current;
+      if (isTerminal(current.status)) return current;
+      state = mirrored.state;
+      ownUrls = new Set([...ownUrls, ...mirrored.storedUrls]);
+      if (mirrored.warnings.length > 0) current.warnings = [...current.warnings, ...mirrored.warnings];
+    }
     const now = this.clock.now();
     // A failed task's upstream text reaches the client: remove the channel key itself, not only key-shaped text.
     const secrets = [this.calls.router.byId(current.channelId)?.apiKey ?? ''].filter((k) => k !== '');
@@ -251,6 +266,23 @@ export class TaskAdvancer {
     await this.store.update(current);
     if (!ended) return current;
     return this.finish(current, ctx, log);
+  }
+
+  /**
+   * Mirrors a succeeded state's images once per task: the claim is the store's atomic reservation, held for the
+   * mirror's whole budget, so another caller (instance, engine, query) that polls the same success meanwhile
+   * applies nothing (undefined) and the holder writes the result. A holder that dies leaves the claim to lapse;
+   * the next poll then mirrors.
+   */
+  private async mirrorOnce(record: TaskRecord, state: UpstreamTaskState, log: Logger): Promise<Awaited<ReturnType<typeof mirrorSucceededState>> | undefined> {
+    const mirror = this.mirror as ResultMirror;
+    const keep = Math.max(1, record.billing.requestedImages);
+    const claim = await this.store.reserveIdempotencyKey(`mirror:${record.id}`, { fingerprint: 'mirror', taskId: record.id, state: 'pending' }, mirror.budgetMs(keep));
+    if (claim.outcome !== 'reserved') {
+      log.info({ event: 'mirror_held' }, 'another caller is mirroring this task\'s results');
+      return undefined;
+    }
+    return mirrorSucceededState(state, keep, mirror, this.checkResultUrl ?? defaultResultUrlCheck, log);
   }
 
   /** A task past its deadline fails with upstream_timeout (costs nothing). */

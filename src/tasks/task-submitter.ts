@@ -7,7 +7,9 @@ import type { Channel } from '../routing/channels';
 import { isBytesImage, type SubmitOutcome as UpstreamSubmitOutcome, type UpstreamImage, type UpstreamRequest, type UpstreamTaskRef, type UpstreamTaskState } from '../adapter-kit/contract';
 import type { BlobStore } from '../blobs/blob-store';
 import type { BlobUrls } from '../blobs/blob-urls';
-import { BLOB_STORE, BLOB_URLS, RESULT_URL_CHECK, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
+import type { ResultMirror } from '../blobs/result-mirror';
+import { mirrorSucceededState } from './result-mirroring';
+import { BLOB_STORE, BLOB_URLS, RESULT_MIRROR, RESULT_URL_CHECK, CLOCK, LOGGER, NORMALIZE_OPTIONS, RANDOM, SUBMIT_LIMITER, TASK_OPTIONS, TASK_STORE } from '../di/tokens';
 import type { ImageIntent } from '../intent/intent';
 import type { NormalizeOptions } from '../intent/normalize';
 import { planRoutes } from '../routing/plan';
@@ -79,6 +81,7 @@ export class TaskSubmitter {
     @inject(BLOB_STORE, { isOptional: true }) private readonly blobs?: BlobStore,
     @inject(BLOB_URLS, { isOptional: true }) private readonly blobUrls?: BlobUrls,
     @inject(RESULT_URL_CHECK, { isOptional: true }) private readonly checkResultUrl?: ResultUrlCheck,
+    @inject(RESULT_MIRROR, { isOptional: true }) private readonly mirror?: ResultMirror,
   ) {
     this.options = resolveTaskOptions(options);
   }
@@ -164,7 +167,7 @@ export class TaskSubmitter {
         now: this.clock.now(),
         ...(submitOptions.callbackUrl !== undefined ? { callbackUrl: submitOptions.callbackUrl } : {}),
       });
-      if (outcome.kind === 'final') await this.applyFinalAnswer(record, outcome.state, log);
+      if (outcome.kind === 'final') await this.applyFinalAnswer(record, outcome.state, log, channel);
       try {
         await this.store.create(record);
       } catch (err) {
@@ -224,7 +227,16 @@ export class TaskSubmitter {
   }
 
   /** An upstream that answered the result in its submit response: store its bytes, then the task is terminal (settled by the engine). */
-  private async applyFinalAnswer(record: TaskRecord, state: UpstreamTaskState, log: Logger): Promise<void> {
+  private async applyFinalAnswer(record: TaskRecord, answered: UpstreamTaskState, log: Logger, channel: Channel): Promise<void> {
+    let state = answered;
+    const mirroredUrls: string[] = [];
+    // A channel with mirror_results: its URL images are copied now (the record is not stored yet: no one else has it).
+    if (state.status === 'succeeded' && channel.mirrorResults === true && this.mirror !== undefined) {
+      const mirrored = await mirrorSucceededState(state, record.billing.requestedImages, this.mirror, this.checkResultUrl ?? defaultResultUrlCheck, log);
+      state = mirrored.state;
+      mirroredUrls.push(...mirrored.storedUrls);
+      if (mirrored.warnings.length > 0) record.warnings = [...record.warnings, ...mirrored.warnings];
+    }
     let images = state.images;
     if (this.blobs && this.blobUrls) {
       images = await storeResultImages(state.images, this.blobs, this.blobUrls).catch((err: unknown) => {
@@ -235,7 +247,7 @@ export class TaskSubmitter {
     const stored = images.every((i) => !isBytesImage(i)) ? images : [];
     const ok = state.status !== 'succeeded' || stored.length > 0;
     // URLs of images the bridge stored are its own; the result-URL policy judges an upstream's.
-    const own = new Set(stored.flatMap((image, i) => (state.images[i] !== undefined && isBytesImage(state.images[i] as UpstreamImage) && !isBytesImage(image) ? [image.url] : [])));
+    const own = new Set([...mirroredUrls, ...stored.flatMap((image, i) => (state.images[i] !== undefined && isBytesImage(state.images[i] as UpstreamImage) && !isBytesImage(image) ? [image.url] : []))]);
     const judge = (url: string): string | undefined => (own.has(url) ? undefined : (this.checkResultUrl ?? defaultResultUrlCheck)(url));
     applyUpstreamState(record, ok ? { ...state, images: stored } : { status: 'failed', images: [], error: { code: 'internal_error', message: 'The images the upstream returned could not be stored.' } }, this.clock.now(), [], judge);
   }

@@ -43,7 +43,7 @@ describe('channelsFromConfig', () => {
     ['an unset key variable', [{ ...ok, api_key_env: 'NOT_SET' }], 'CONFIG_FILE channels[0].api_key_env: the environment variable NOT_SET is not set or empty; it must hold the key of channel c.'],
     ['an empty key variable', [{ ...ok, api_key_env: 'EMPTY' }], 'CONFIG_FILE channels[0].api_key_env: the environment variable EMPTY is not set or empty; it must hold the key of channel c.'],
     ['a missing field', [{ id: 'c', adapter: 'hub', api_key_env: 'HUB_KEY_A' }], 'CONFIG_FILE channels[0].base_url: Invalid input: expected string, received undefined.'],
-    ['an unknown field', [{ ...ok, baseUrl: 'x' }], 'CONFIG_FILE channels[0]: unknown field(s) baseUrl; allowed: id, adapter, base_url, api_key_env, models, priority, weight, prefer_wait_seconds.'],
+    ['an unknown field', [{ ...ok, baseUrl: 'x' }], 'CONFIG_FILE channels[0]: unknown field(s) baseUrl; allowed: id, adapter, base_url, api_key_env, models, priority, weight, mirror_results, prefer_wait_seconds.'],
     ['a bad id', [{ ...ok, id: 'a b' }], 'CONFIG_FILE channels[0].id: must be 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit.'],
     ['a duplicate id', [ok, { ...ok }], 'CONFIG_FILE channels[1].id: the id "c" is used by another channel; ids must be unique.'],
     ['an unknown adapter', [{ ...ok, adapter: 'fal2' }], 'CONFIG_FILE channels[0].adapter: no adapter "fal2" is registered (registered: hub, mini).'],
@@ -53,6 +53,7 @@ describe('channelsFromConfig', () => {
     ['an empty model list', [{ ...ok, models: [] }], 'CONFIG_FILE channels[0].models: must list at least one model, or be left out for all models.'],
     ['a negative weight', [{ ...ok, weight: -1 }], 'CONFIG_FILE channels[0].weight: must be 0 or more.'],
     ['a fractional priority', [{ ...ok, priority: 1.5 }], 'CONFIG_FILE channels[0].priority: must be an integer.'],
+    ['mirror_results that is not a boolean', [{ ...ok, mirror_results: 'yes' }], 'CONFIG_FILE channels[0].mirror_results: must be true or false.'],
     ['prefer_wait_seconds of 0', [{ ...ok, prefer_wait_seconds: 0 }], 'CONFIG_FILE channels[0].prefer_wait_seconds: must be 1 to 60.'],
     ['prefer_wait_seconds over 60', [{ ...ok, prefer_wait_seconds: 61 }], 'CONFIG_FILE channels[0].prefer_wait_seconds: must be 1 to 60.'],
     ['fractional prefer_wait_seconds', [{ ...ok, prefer_wait_seconds: 2.5 }], 'CONFIG_FILE channels[0].prefer_wait_seconds: must be a whole number of seconds.'],
@@ -61,10 +62,10 @@ describe('channelsFromConfig', () => {
     ['a non-http base URL', [{ ...ok, base_url: 'ftp://hub.test' }], 'CONFIG_FILE channels[0].base_url must use http or https (got ftp:).'],
     ['a relative base URL', [{ ...ok, base_url: 'hub.test' }], 'CONFIG_FILE channels[0].base_url must be an absolute http(s) URL.'],
   ];
-  it('reads prefer_wait_seconds (absent: off)', () => {
-    const channels = channelsFromConfig([{ ...ok, prefer_wait_seconds: 10 }, { ...ok, id: 'd' }], env, registry);
+  it('reads mirror_results and prefer_wait_seconds (absent: off)', () => {
+    const channels = channelsFromConfig([{ ...ok, mirror_results: true, prefer_wait_seconds: 10 }, { ...ok, id: 'd', mirror_results: false }], env, registry);
     expect(channels).toStrictEqual([
-      { id: 'c', adapterId: 'hub', baseUrl: 'https://hub.test', apiKey: 'secret-a', priority: 0, weight: 1, preferWaitSeconds: 10 },
+      { id: 'c', adapterId: 'hub', baseUrl: 'https://hub.test', apiKey: 'secret-a', priority: 0, weight: 1, mirrorResults: true, preferWaitSeconds: 10 },
       { id: 'd', adapterId: 'hub', baseUrl: 'https://hub.test', apiKey: 'secret-a', priority: 0, weight: 1 },
     ]);
   });
