@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
-import type { ImageAdapter } from '../adapter-kit/contract';
+import type { FormPart, ImageAdapter } from '../adapter-kit/contract';
 import { planSubmit } from '../routing/plan';
 import { AdapterRegistry } from '../routing/registry';
 import { createTranslationContainer } from '../di/container';
@@ -26,8 +26,11 @@ export interface TranslateIo {
 export interface TranslateOutput {
   /** The canonical intent (data URIs are printed in full). */
   intent: unknown;
-  /** The upstream request, without headers (credentials are added by the upstream client, never here). */
-  upstream: { adapter: string; method: string; path: string; body: unknown };
+  /**
+   * The upstream request, without headers (credentials are added by the upstream client, never here): a JSON
+   * `body`, or a multipart `form` (text parts `{ name, value }`, files `{ name, filename, mimeType, base64 }`).
+   */
+  upstream: { adapter: string; method: string; path: string; body?: unknown; form?: unknown[] };
   /** Every conversion made: the normalizer's first, then the adapter's. */
   warnings: unknown[];
   /** Facts the adapter adds to the platform task's metadata (e.g. requested_size / actual_size). */
@@ -37,6 +40,12 @@ export interface TranslateOutput {
 }
 
 const USAGE = 'Usage: image-task-bridge translate <request.json|-> [--adapter <id>]';
+
+/** A multipart part as printed: a text field as it is, a file with its bytes in base64 (the golden files' shape). */
+function printedFormPart(part: FormPart): Record<string, string> {
+  if ('value' in part) return { name: part.name, value: part.value };
+  return { name: part.name, filename: part.filename, mimeType: part.mimeType, base64: Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength).toString('base64') };
+}
 
 /**
  * The server's defaults, the reference-URL policy included (public hosts only, REFERENCE_URL_POLICY's
@@ -109,10 +118,15 @@ export async function translate(args: readonly string[], stdin: NodeJS.ReadableS
     // callback_url is checked as a server with WEBHOOK_SECRET set would (public hosts, no allow list).
     const split = takeCallbackUrl({ body }, { enabled: true, allowHosts: [], maxUrlLength: DEFAULT_NORMALIZE_OPTIONS.maxUrlLength });
     const plan = planSubmit(split.raw, registry, TRANSLATE_NORMALIZE_OPTIONS, candidates);
-    const { method, path, body: upstreamBody } = plan.built.request;
+    const { method, path, body: upstreamBody, form } = plan.built.request;
     return {
       intent: plan.intent,
-      upstream: { adapter: plan.adapter.id, method, path, body: upstreamBody },
+      upstream: {
+        adapter: plan.adapter.id,
+        method,
+        path,
+        ...(form === undefined ? { body: upstreamBody } : { form: form.map(printedFormPart) }),
+      },
       warnings: [...plan.intent.warnings, ...plan.built.warnings],
       metadata: { ...plan.built.metadata },
       ...(split.callbackUrl !== undefined ? { callback_url: split.callbackUrl } : {}),

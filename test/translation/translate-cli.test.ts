@@ -107,6 +107,14 @@ describe('translate: accepted requests', () => {
     });
   });
 
+  test('--adapter openai prints a multipart edit as its form: text parts as they are, files in base64 (the golden file\'s form)', async () => {
+    const name = 'gpt-image-2.image2image-data-uris.openai';
+    const upstream = JSON.parse(await readFile(join(FIXTURES, `${name}.upstream.json`), 'utf8')) as { method: string; path: string; form: unknown[] };
+    const { code, output } = await run([join(FIXTURES, `${name}.request.json`), '--adapter', 'openai']);
+    expect(code).toBe(0);
+    expect((output as { upstream: unknown }).upstream).toStrictEqual({ adapter: 'openai', method: upstream.method, path: upstream.path, form: upstream.form });
+  });
+
   test('--adapter hub (and --adapter=hub) chooses the adapter explicitly', async () => {
     const file = join(FIXTURES, 'gpt-image-2.preset-square-hd.request.json');
     const { upstream } = await golden('gpt-image-2.preset-square-hd');
