@@ -3,7 +3,7 @@
  * "Replicate"; Replicate's input names: prompt, image_input, aspect_ratio, resolution, output_format).
  */
 import type { ImageIntent } from '../../src/intent/intent';
-import type { ParamMap } from '../../src/adapter-kit/param-map';
+import { INTENT_BOOKKEEPING, referenceUrls, type ParamMap } from '../../src/adapter-kit/param-map';
 import { REPLICATE_FORMATS, REPLICATE_RESOLUTION_FAMILIES } from './replicate-models';
 
 /** The Replicate mapping table. */
@@ -12,7 +12,7 @@ export const replicateParamMap = {
   family: { handled: 'selects the Replicate model (replicate-models.ts)' },
   taskType: { handled: 'the same model does both; image2image is image_input' },
   prompt: { to: 'prompt' },
-  references: { to: 'image_input', transform: (refs) => (refs.length > 0 ? refs.map((r) => r.url) : undefined) },
+  references: { to: 'image_input', transform: referenceUrls },
   count: { handled: 'one image per prediction (maxImages 1 in replicate-models.ts); Nano models take no count' },
   format: { to: 'output_format', transform: (format) => REPLICATE_FORMATS[format] },
   geometry: {
@@ -27,6 +27,5 @@ export const replicateParamMap = {
   },
   quality: { to: 'quality', when: () => false, otherwise: "Replicate's Nano models take no quality; quality was not sent." },
   seed: { to: 'seed', when: () => false, otherwise: "Replicate's Nano models take no seed; seed was not sent." },
-  warnings: { handled: 'copied to the task metadata by the task service' },
-  billing: { handled: 'used by usage settlement' },
+  ...INTENT_BOOKKEEPING,
 } as const satisfies ParamMap<ImageIntent>;
