@@ -139,7 +139,11 @@ export class UpstreamTransport {
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new ConfigError(`Channel ${channel.id} has a base URL with protocol ${base.protocol}; only http: and https: are supported.`);
     }
-    const agentOptions = { keepAlive: true, maxSockets: this.limits.maxSocketsPerChannel, maxFreeSockets: 16, scheduling: 'lifo' as const };
+    // Every socket the channel may open stays open when idle (maxFreeSockets = maxSockets). With 16 kept, a burst
+    // that had opened more closed the rest as they came free and connected anew on the next burst: under load
+    // ~8% of the gateway's CPU went to connect and close (docs/benchmarks.md "Profile and changes"). Idle
+    // sockets still close when the upstream ends them (its keep-alive timeout).
+    const agentOptions = { keepAlive: true, maxSockets: this.limits.maxSocketsPerChannel, maxFreeSockets: this.limits.maxSocketsPerChannel, scheduling: 'lifo' as const };
     const httpAgent = withConnectTimeout(new http.Agent(agentOptions), this.limits.connectTimeoutMs, 'connect');
     const httpsAgent = withConnectTimeout(new https.Agent(agentOptions), this.limits.connectTimeoutMs, 'secureConnect');
     const instance = axios.create({
