@@ -1,25 +1,50 @@
 /**
- * A lean axios adapter over node:http(s). axios stays the client API (config merging, headers, the
- * instance per channel), but its stock http adapter costs ~0.3-0.4 ms of CPU per request on this
- * hardware (follow-redirects wrapping, stream plumbing, per-request AbortController and zlib set-up);
- * this one sends the body, reads at most `maxResponseBytes`, and hands back a Buffer. Redirects are
- * never followed (the client classifies 3xx), there is no proxy, and `timeout` bounds the whole
- * attempt. Measured with `npm run bench` (see docs/benchmarks.md).
+ * The upstream HTTP exchange over node:http(s), called directly by the transport (src/upstream/upstream-transport.ts).
+ * It was an axios adapter behind an axios instance per channel; axios' request pipeline around it (config merge,
+ * interceptor chain, header flattening, transforms) cost ~10% of the gateway's CPU per request and did nothing
+ * the transport needs (docs/benchmarks.md "Profile and changes"). What axios did to the request is kept here:
+ * header names and values normalized by AxiosHeaders (values trimmed, control characters dropped), and a POST,
+ * PUT or PATCH without a Content-Type sent as application/x-www-form-urlencoded. Its stock http adapter had
+ * already been replaced (follow-redirects, stream plumbing, per-request AbortController and zlib set-up cost
+ * ~0.3-0.4 ms of CPU per request). This one sends the body, reads at most `maxResponseBytes`, and hands back a
+ * Buffer. Redirects are never followed (the client classifies 3xx), there is no proxy, and `timeoutMs` bounds
+ * the whole attempt.
  */
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
-import { AxiosHeaders, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { AxiosHeaders } from 'axios';
 
-/** Options of the lean adapter. */
-export interface LeanHttpAdapterOptions {
+/** The agents of one channel. */
+export interface LeanHttpAgents {
   /** Agent for http: URLs (keep-alive, connect timeout). */
   readonly httpAgent: http.Agent;
   /** Agent for https: URLs. */
   readonly httpsAgent: https.Agent;
+}
+
+/** One request. */
+export interface LeanHttpRequest {
+  readonly method: string;
+  /** Absolute URL. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Buffer | undefined;
+  /** Bounds the whole exchange (connect, send, headers, body); 0: none. */
+  readonly timeoutMs: number;
   /** Largest response body read; a larger one fails with a "maxContentLength" error. */
   readonly maxResponseBytes: number;
 }
+
+/** The answer: status, headers (AxiosHeaders, as axios handed them on) and the whole body. */
+export interface LeanHttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, unknown>;
+  readonly body: Buffer;
+}
+
+/** Methods axios gave a default Content-Type. */
+const FORM_DEFAULT_METHODS = new Set(['post', 'put', 'patch']);
 
 function decoderFor(encoding: string | undefined): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined {
   switch ((encoding ?? '').trim().toLowerCase()) {
@@ -35,72 +60,73 @@ function decoderFor(encoding: string | undefined): zlib.Gunzip | zlib.Inflate | 
   }
 }
 
-/** Builds the adapter for one channel's agents. */
-export function createLeanHttpAdapter(options: LeanHttpAdapterOptions): AxiosAdapter {
-  return (config: InternalAxiosRequestConfig) =>
-    new Promise<AxiosResponse>((resolve, reject) => {
-      const url = new URL(config.url ?? '', config.baseURL);
-      const isHttps = url.protocol === 'https:';
-      const headers = AxiosHeaders.from(config.headers).toJSON(true) as Record<string, string>;
-      const body = typeof config.data === 'string' || Buffer.isBuffer(config.data) ? (config.data as string | Buffer) : undefined;
-      if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
-      // A request may ask for a larger answer than the pool's default (a synchronous call answering base64 images).
-      const maxResponseBytes = typeof config.maxContentLength === 'number' && config.maxContentLength > 0 ? config.maxContentLength : options.maxResponseBytes;
-      headers['Accept-Encoding'] = 'gzip, deflate, br';
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (err: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(err);
-      };
-      const req = (isHttps ? https : http).request(
-        {
-          agent: isHttps ? options.httpsAgent : options.httpAgent,
-          protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          method: (config.method ?? 'get').toUpperCase(),
-          headers,
-        },
-        (res) => {
-          const decoder = decoderFor(res.headers['content-encoding']);
-          const stream = decoder ? res.pipe(decoder) : res;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          stream.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxResponseBytes) {
-              const err = new Error(`maxContentLength size of ${maxResponseBytes} exceeded`);
-              req.destroy();
-              decoder?.destroy();
-              fail(err);
-              return;
-            }
-            chunks.push(chunk);
-          });
-          stream.on('error', (err: Error) => fail(err));
-          res.on('aborted', () => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
-          stream.on('end', () => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            resolve({ data: Buffer.concat(chunks, size), status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers as AxiosResponse['headers'], config, request: req });
-          });
-        },
-      );
-      req.on('error', fail);
-      // `timeout` bounds the whole exchange (axios' own is an idle timer); one timer, no AbortController.
-      if (config.timeout && config.timeout > 0) {
-        timer = setTimeout(() => {
-          const err = Object.assign(new Error(`timeout of ${config.timeout} ms exceeded`), { code: 'ETIMEDOUT' });
-          req.destroy(err);
-          fail(err);
-        }, config.timeout);
-      }
-      if (body !== undefined) req.write(body);
-      req.end();
-    });
+/** Sends one request on the channel's agents and reads the whole answer. */
+export function leanHttpExchange(agents: LeanHttpAgents, request: LeanHttpRequest): Promise<LeanHttpResponse> {
+  return new Promise<LeanHttpResponse>((resolve, reject) => {
+    const url = new URL(request.url);
+    const isHttps = url.protocol === 'https:';
+    const method = request.method.toLowerCase();
+    const normalized = AxiosHeaders.from(request.headers as Record<string, string>);
+    if (FORM_DEFAULT_METHODS.has(method)) normalized.setContentType('application/x-www-form-urlencoded', false);
+    const headers = normalized.toJSON(true) as Record<string, string>;
+    const body = request.body;
+    if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+    const maxResponseBytes = request.maxResponseBytes;
+    headers['Accept-Encoding'] = 'gzip, deflate, br';
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(err);
+    };
+    const req = (isHttps ? https : http).request(
+      {
+        agent: isHttps ? agents.httpsAgent : agents.httpAgent,
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: method.toUpperCase(),
+        headers,
+      },
+      (res) => {
+        const decoder = decoderFor(res.headers['content-encoding']);
+        const stream = decoder ? res.pipe(decoder) : res;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        stream.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxResponseBytes) {
+            const err = new Error(`maxContentLength size of ${maxResponseBytes} exceeded`);
+            req.destroy();
+            decoder?.destroy();
+            fail(err);
+            return;
+          }
+          chunks.push(chunk);
+        });
+        stream.on('error', (err: Error) => fail(err));
+        res.on('aborted', () => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+        stream.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: AxiosHeaders.from(res.headers as Record<string, string>) as unknown as Record<string, unknown>, body: Buffer.concat(chunks, size) });
+        });
+      },
+    );
+    req.on('error', fail);
+    // One timer bounds the whole exchange; no AbortController.
+    if (request.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        const err = Object.assign(new Error(`timeout of ${request.timeoutMs} ms exceeded`), { code: 'ETIMEDOUT' });
+        req.destroy(err);
+        fail(err);
+      }, request.timeoutMs);
+    }
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }

@@ -1,16 +1,14 @@
 /**
  * The upstream transport: one keep-alive pool per channel (connect timeout, no proxy, no redirects, bounded
  * bodies), URL resolution that keeps the channel key on the channel's own origin, and the typing of network
- * failures into UpstreamError. axios is only the request shell here; the bytes go through the lean adapter
- * (src/upstream/lean-http-adapter.ts).
+ * failures into UpstreamError. The bytes go through the lean exchange (src/upstream/lean-http-adapter.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Channel } from '../routing/channels';
 import { ConfigError, UpstreamError } from '../platform/errors';
-import { createLeanHttpAdapter } from './lean-http-adapter';
+import { leanHttpExchange, type LeanHttpResponse } from './lean-http-adapter';
 import { redactSecrets } from './redact';
 import type { RawUpstreamAnswer } from './upstream-classify';
 
@@ -56,7 +54,6 @@ function withConnectTimeout<A extends http.Agent>(agent: A, ms: number, readyEve
 interface ChannelPool {
   readonly origin: string;
   readonly base: string;
-  readonly instance: AxiosInstance;
   readonly httpAgent: http.Agent;
   readonly httpsAgent: https.Agent;
 }
@@ -103,13 +100,13 @@ export class UpstreamTransport {
     maxResponseBytes: number = this.limits.maxResponseBytes,
   ): Promise<RawUpstreamAnswer> {
     const pool = this.pool(channel);
-    let response: AxiosResponse<Buffer>;
+    let response: LeanHttpResponse;
     try {
-      response = await pool.instance.request<Buffer>({ method, url, data, headers, timeout: timeoutMs, maxContentLength: maxResponseBytes });
+      response = await leanHttpExchange(pool, { method, url, headers, body: data, timeoutMs, maxResponseBytes });
     } catch (err) {
       throw this.transportError(channel, err, timeoutMs, maxResponseBytes);
     }
-    return { status: response.status, headers: response.headers as Record<string, unknown>, body: response.data };
+    return { status: response.status, headers: response.headers, body: response.body };
   }
 
   /** Closes every keep-alive socket. */
@@ -146,23 +143,7 @@ export class UpstreamTransport {
     const agentOptions = { keepAlive: true, maxSockets: this.limits.maxSocketsPerChannel, maxFreeSockets: this.limits.maxSocketsPerChannel, scheduling: 'lifo' as const };
     const httpAgent = withConnectTimeout(new http.Agent(agentOptions), this.limits.connectTimeoutMs, 'connect');
     const httpsAgent = withConnectTimeout(new https.Agent(agentOptions), this.limits.connectTimeoutMs, 'secureConnect');
-    const instance = axios.create({
-      httpAgent,
-      httpsAgent,
-      // Keys go to the channel's origin only, never through an environment-configured proxy.
-      proxy: false,
-      maxRedirects: 0,
-      maxContentLength: this.limits.maxResponseBytes,
-      maxBodyLength: this.limits.maxRequestBytes,
-      validateStatus: () => true,
-      responseType: 'arraybuffer',
-      // The body is already a JSON string and the response stays a Buffer: no transforms on the hot path.
-      transformRequest: [(body: unknown) => body],
-      transformResponse: [(body: unknown) => body],
-      adapter: createLeanHttpAdapter({ httpAgent, httpsAgent, maxResponseBytes: this.limits.maxResponseBytes }),
-    });
-    trimAxiosDefaults(instance);
-    const pool: ChannelPool = { origin: base.origin, base: channel.baseUrl, instance, httpAgent, httpsAgent };
+    const pool: ChannelPool = { origin: base.origin, base: channel.baseUrl, httpAgent, httpsAgent };
     this.pools.set(channel.id, pool);
     return pool;
   }
@@ -187,17 +168,6 @@ export class UpstreamTransport {
     const what = code ?? (/socket hang up/i.test(message) ? 'socket hang up' : 'connection failed');
     return new UpstreamError('network', `upstream ${channel.id}: the connection failed (${what}).`);
   }
-}
-
-/**
- * axios merges the instance defaults into every request config; its stock defaults (per-method header
- * tables, xsrf and transitional settings the lean adapter never reads) doubled that cost. Keep only what
- * this transport sets.
- */
-function trimAxiosDefaults(instance: AxiosInstance): void {
-  const defaults = instance.defaults as unknown as Record<string, unknown>;
-  defaults.headers = {};
-  for (const key of ['xsrfCookieName', 'xsrfHeaderName', 'transitional', 'env', 'maxBodyLength']) delete defaults[key];
 }
 
 /** Every error code found on an error, its cause, and the members of an AggregateError (happy eyeballs). */

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import axios from 'axios';
 import nock from 'nock';
 import { container } from 'tsyringe';
 import type { Channel } from '../../src/routing/channels';
@@ -166,8 +165,9 @@ describe('HttpUpstreamClient: success', () => {
     scope.done();
   });
 
-  it('creates one axios instance per channel, once, and reuses it', async () => {
-    const create = jest.spyOn(axios, 'create');
+  it('creates one keep-alive pool per channel, once, and reuses it', async () => {
+    // Each pool has one http.Agent (and one https.Agent, whose constructor this spy does not see).
+    const create = jest.spyOn(http, 'Agent');
     try {
       const scope = nock(BASE).get('/hub/v1/tasks/t-1').times(3).reply(200, {});
       await h.client.send(channel, adapter, POLL, 'poll');
