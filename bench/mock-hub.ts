@@ -8,9 +8,7 @@ import http from 'node:http';
 let submits = 0;
 let polls = 0;
 let seq = 0;
-/** Poll times (ms, monotonic) since the last reset, for the fan-in check. */
-let pollTimes: number[] = [];
-/** Poll times per upstream task since the last reset, for the engine check (polls per task per interval). */
+/** Poll times (ms, monotonic) per upstream task since the last reset, for the fan-in and engine checks (polls per task per interval). */
 let perTask = new Map<string, number[]>();
 
 const server = http.createServer((req, res) => {
@@ -28,20 +26,18 @@ const server = http.createServer((req, res) => {
     } else if (req.method === 'GET' && url.startsWith('/hub/v1/tasks/')) {
       polls++;
       const now = performance.now();
-      if (pollTimes.length < 100_000) pollTimes.push(now);
       const id = url.slice('/hub/v1/tasks/'.length);
       const times = perTask.get(id);
       if (times) times.push(now);
       else if (perTask.size < 200_000) perTask.set(id, [now]);
       body = { task_id: id, model: 'gpt-image-2', status: 'running', ready: false, progress: 50 };
     } else if (req.method === 'GET' && url === '/stats') {
-      body = { submits, polls, pollTimes, acceptedSinceStart: seq };
+      body = { submits, polls, acceptedSinceStart: seq };
     } else if (req.method === 'GET' && url.startsWith('/stats/per-task?interval=')) {
       body = perTaskStats(Number(url.slice('/stats/per-task?interval='.length)));
     } else if (req.method === 'POST' && url === '/stats/reset') {
       submits = 0;
       polls = 0;
-      pollTimes = [];
       perTask = new Map();
       body = { ok: true };
     } else {

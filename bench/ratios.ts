@@ -70,7 +70,7 @@ export function summarizeRuns(runs: CompareFigures[], heapBytesPerTask: number):
         ` | best rate submit floor ${r.throughput.floorSubmit} gateway ${r.throughput.gatewaySubmit}, poll floor ${r.throughput.floorPoll} gateway ${r.throughput.gatewayPoll}/s` +
         ` | store-answered query CPU ${r.storeQuery.cpuMsPerRequest} ms, c=1 p50/p99 ${r.storeQuery.c1.p50}/${r.storeQuery.c1.p99} ms, best ${r.storeQuery.bestRateUnder10msP99}/s` +
         ` | peak RSS floor ${r.rssPeakMiB.floor} gateway ${r.rssPeakMiB.gateway} MiB with <= ${r.gatewayTasksStored} tasks stored` +
-        (r.pollFanIn ? ` | fan-in ${r.pollFanIn.clientPolls} client polls -> ${r.pollFanIn.upstreamPolls} upstream, max ${r.pollFanIn.maxUpstreamPollsInAnyInterval} per interval, errors ${r.pollFanIn.errors}` : ''),
+        (r.pollFanIn ? ` | fan-in ${r.pollFanIn.clientPolls} client polls -> ${r.pollFanIn.upstreamPolls} upstream polls of ${r.pollFanIn.tasksPolled} tasks, max ${r.pollFanIn.maxUpstreamPollsPerTaskInAnyInterval} per task per interval (${r.pollFanIn.tasksOverOnePerInterval} tasks over 1), errors ${r.pollFanIn.errors}` : ''),
     );
   });
   return { figures, rows };
