@@ -87,8 +87,9 @@ export class BullMqTaskScheduler implements TaskScheduler {
         const next = await run(taskId, job.data.due ?? job.timestamp + job.delay);
         if (next === null) return;
         const due = Date.now() + Math.max(0, Math.round(next));
-        await job.updateData({ due });
-        await job.moveToDelayed(due, token);
+        // Both writes leave at once on the worker's connection, in this order (Redis runs them in order): one
+        // round trip's wait per run instead of two (docs/benchmarks.md "Engine scale").
+        await Promise.all([job.updateData({ due }), job.moveToDelayed(due, token)]);
         throw new DelayedError();
       },
       {
