@@ -27,6 +27,10 @@ export interface EngineFigures {
   gatewayCpuMsPerPoll: number;
   gatewayRssPeakMiB: number;
   redisBytesPerOpenTask?: number;
+  /** Redis CPU (user + sys, INFO cpu) per upstream poll in the window: the scheduler's and the store's work. */
+  redisCpuMsPerPoll?: number;
+  /** Redis commands (INFO stats total_commands_processed) per upstream poll in the window; Lua scripts count once. */
+  redisCommandsPerPoll?: number;
 }
 
 /** The upper bound of the bucket holding quantile q of a prometheus histogram (text format). */
@@ -38,6 +42,19 @@ function histogramQuantile(metrics: string, name: string, q: number): { bound: s
   const total = buckets.find((b) => b.le === '+Inf')?.value ?? 0;
   const hit = buckets.find((b) => b.value >= q * total);
   return { bound: total === 0 ? 'n/a' : hit?.le === '+Inf' ? '> largest bucket' : `<= ${Number(hit?.le) * 1000} ms`, count: total };
+}
+
+/** Redis's CPU time so far (ms) and commands processed, from INFO (the whole server: run it on a quiet Redis). */
+async function redisWork(url: string): Promise<{ cpuMs: number; commands: number }> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    const cpu = await r.info('cpu');
+    const stats = await r.info('stats');
+    const num = (text: string, name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? 0);
+    return { cpuMs: (num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys')) * 1000, commands: num(stats, 'total_commands_processed') };
+  } finally {
+    r.disconnect();
+  }
 }
 
 async function redisUsedMemory(url: string): Promise<number> {
@@ -88,8 +105,10 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
     await new Promise((r) => setTimeout(r, 2000));
     await send(new http.Agent(), new URL(mock.url), { method: 'POST', path: '/stats/reset' });
     const cpuBefore = cpuMs(gateway.child.pid);
+    const redisWorkBefore = o.scheduler === 'redis' ? await redisWork(o.redisUrl) : undefined;
     await new Promise((r) => setTimeout(r, o.windowMs));
     const cpu = cpuMs(gateway.child.pid) - cpuBefore;
+    const redisWorkAfter = o.scheduler === 'redis' ? await redisWork(o.redisUrl) : undefined;
     const metrics = (await send(new http.Agent(), new URL(gateway.url), { method: 'GET', path: '/metrics' })).body;
     const stats = (await getJson(mock.url, `/stats/per-task?interval=${o.pollIntervalMs}`)) as { polls: number; maxPollsPerTaskInAnyInterval: number; tasksOverOne: number };
     const p50 = histogramQuantile(metrics, 'bridge_engine_due_lag_seconds', 0.5);
@@ -108,6 +127,12 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
       gatewayCpuMsPerPoll: stats.polls > 0 ? Math.round((cpu / stats.polls) * 1000) / 1000 : Number.NaN,
       gatewayRssPeakMiB: rss.stop().gateway ?? 0,
       ...(o.scheduler === 'redis' ? { redisBytesPerOpenTask: Math.round((redisAfter - redisBefore) / o.tasks) } : {}),
+      ...(redisWorkBefore && redisWorkAfter && stats.polls > 0
+        ? {
+            redisCpuMsPerPoll: Math.round(((redisWorkAfter.cpuMs - redisWorkBefore.cpuMs) / stats.polls) * 1000) / 1000,
+            redisCommandsPerPoll: Math.round(((redisWorkAfter.commands - redisWorkBefore.commands) / stats.polls) * 10) / 10,
+          }
+        : {}),
     };
   } finally {
     rss.stop();

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       `due lag p50 ${e.dueLagP50}, p99 ${e.dueLagP99} (${e.dueLagCount} runs)`,
       `gateway CPU ${e.gatewayCpuMsPerPoll} ms/poll`,
       `RSS peak ${e.gatewayRssPeakMiB} MiB`,
-      e.redisBytesPerOpenTask !== undefined ? `Redis ${e.redisBytesPerOpenTask} B per open task (record + job)` : '',
+      e.redisBytesPerOpenTask !== undefined ? `Redis ${e.redisBytesPerOpenTask} B per open task (record + job), ${e.redisCommandsPerPoll} commands and ${e.redisCpuMsPerPoll} ms CPU per poll` : '',
     );
   }
   results.engine = engine;
