@@ -12,6 +12,7 @@ import type { BridgeError } from '../../src/platform/errors';
 import type { PlatformTask } from '../../src/platform/task';
 import type { Principal, TaskStore } from '../../src/tasks/ports';
 import type { TaskRecord } from '../../src/tasks/task-record';
+import { sampleRecord } from '../support/task-records';
 import { FakeClock } from '../support/fake-clock';
 import { buildHubServiceInstance, useServiceSuiteLifecycle, type HubServiceInstance } from '../support/hub-service-instance';
 
@@ -154,27 +155,10 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
           error: null,
         });
         const record = (await a.store.get(task.task_id)) as TaskRecord;
-        expect(record).toStrictEqual({
-          id: task.task_id,
-          owner: 'alice',
-          channelId: 'hub-1',
-          adapterId: 'hub',
-          upstreamRef: { id: UPSTREAM_ID },
-          model: 'NanoBanana2-1K',
-          family: 'nano-banana-2',
-          taskType: 'text2image',
-          billing: { requestedImages: 2 },
-          status: 'queued',
-          progress: 0,
-          resultUrls: [],
-          error: null,
-          warnings: [],
-          metadata: {},
-          createdAt: clock.now(),
-          updatedAt: clock.now(),
-          lastPolledAt: 0,
-          usageSettled: false,
-        });
+        // The sample is a queued NanoBanana2-1K record for n=2 on hub: what this submit stores.
+        expect(record).toStrictEqual(
+          sampleRecord({ id: task.task_id, owner: 'alice', channelId: 'hub-1', upstreamRef: { id: UPSTREAM_ID }, billing: { requestedImages: 2 }, warnings: [], metadata: {}, createdAt: clock.now(), updatedAt: clock.now() }),
+        );
         expect(a.router.successes).toStrictEqual(['hub-1']);
       });
 

@@ -11,6 +11,7 @@ import { createTranslationContainer } from '../../src/di/container';
 import { isBridgeError } from '../../src/platform/errors';
 import { platformTaskSchema, type PlatformTask } from '../../src/platform/task';
 import { applyUpstreamState, toPlatformTask, type TaskRecord } from '../../src/tasks/task-record';
+import { sampleRecord } from '../support/task-records';
 
 const DIR = join(__dirname, '../../fixtures/hub');
 const CDN = 'https://cdn.hub.example/outputs/2026/11/25/';
@@ -22,28 +23,18 @@ function fixture(name: string): unknown {
 }
 
 function freshRecord(overrides: Partial<TaskRecord> = {}): TaskRecord {
-  return {
+  return sampleRecord({
     id: TASK_ID,
     owner: 'owner-1',
     channelId: 'hub-main',
-    adapterId: 'hub',
     upstreamRef: { id: 'hub_tsk_7c1f2e9a40b84d1b' },
-    model: 'NanoBanana2-1K',
-    family: 'nano-banana-2',
-    taskType: 'text2image',
     billing: { requestedImages: 1 },
-    status: 'queued',
-    progress: 0,
-    resultUrls: [],
-    error: null,
     warnings: [],
     metadata: {},
     createdAt: CREATED,
     updatedAt: CREATED,
-    lastPolledAt: 0,
-    usageSettled: false,
     ...overrides,
-  };
+  });
 }
 
 let container: DependencyContainer;

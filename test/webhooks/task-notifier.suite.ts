@@ -10,6 +10,7 @@ import nock from 'nock';
 import { Webhook } from 'standardwebhooks';
 import type { TaskRecord } from '../../src/tasks/task-record';
 import { toPlatformTask } from '../../src/tasks/task-record';
+import { sampleRecord } from '../support/task-records';
 import type { ResolveAll } from '../../src/security/address-guard';
 import type { WebhookRetryPolicy } from '../../src/webhooks/retry-schedule';
 import { WebhookDelivery, type WebhookMetrics } from '../../src/webhooks/webhook-delivery';
@@ -60,20 +61,14 @@ let sequence = 0;
 export function terminalRecord(callbackUrl: string | undefined, overrides: Partial<TaskRecord> = {}): TaskRecord {
   sequence += 1;
   const id = `task_${randomBytes(16).toString('base64url')}`;
-  return {
+  return sampleRecord({
     id,
-    owner: 'owner-a',
     channelId: 'hub',
-    adapterId: 'hub',
     upstreamRef: { id: `up-${sequence}` },
-    model: 'NanoBanana2-1K',
-    family: 'nano-banana-2',
-    taskType: 'text2image',
     billing: { requestedImages: 1 },
     status: 'succeeded',
     progress: 100,
     resultUrls: ['https://cdn.example.com/a.png'],
-    error: null,
     warnings: [],
     metadata: {},
     createdAt: 1_700_000_000_000,
@@ -82,7 +77,7 @@ export function terminalRecord(callbackUrl: string | undefined, overrides: Parti
     usageSettled: true,
     ...(callbackUrl !== undefined ? { callbackUrl, notified: false } : {}),
     ...overrides,
-  } as TaskRecord;
+  });
 }
 
 /** Runs the shared notifier suite for one implementation. */
