@@ -43,6 +43,12 @@ const SUCCEEDED = fixture('poll.succeeded');
 const FAILED = fixture('poll.failed');
 const RESULT_URL = 'https://cdn.hub.example/outputs/2026/11/25/7c1f2e9a-0.png';
 
+/** The exact platform task of a text2image task: its result URLs on success, its error when failed. */
+function textTask(taskId: string, status: PlatformTask['status'], progress: string, resultUrls: readonly string[] = [], error: PlatformTask['error'] = null): PlatformTask {
+  const metadata = resultUrls.length > 0 ? { task_type: 'text2image', result_count: resultUrls.length, result_urls: [...resultUrls] } : { task_type: 'text2image', result_count: 0 };
+  return { task_id: taskId, status, progress, result_url: resultUrls[0] ?? null, metadata, error } as PlatformTask;
+}
+
 const NANO_REQUEST = { model: 'NanoBanana2-1K', prompt: 'A small red cube', aspect_ratio: '9:16', output_format: 'jpeg', n: 2 };
 const NANO_HUB_BODY = {
   model: 'nano-banana-2',
@@ -146,14 +152,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         scope.done();
         expect(seenBody).toStrictEqual(NANO_HUB_BODY);
         expect(task.task_id).toMatch(/^task_[A-Za-z0-9_-]{22}$/);
-        expect(task).toStrictEqual({
-          task_id: task.task_id,
-          status: 'queued',
-          progress: '0%',
-          result_url: null,
-          metadata: { task_type: 'text2image', result_count: 0 },
-          error: null,
-        });
+        expect(task).toStrictEqual(textTask(task.task_id, 'queued', '0%'));
         const record = (await a.store.get(task.task_id)) as TaskRecord;
         // The sample is a queued NanoBanana2-1K record for n=2 on hub: what this submit stores.
         expect(record).toStrictEqual(
@@ -273,32 +272,11 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const a = await instance();
         const { task_id } = await submitted(a);
         const scope = pollScope(QUEUED, RUNNING_60, SUCCEEDED);
-        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual({
-          task_id,
-          status: 'queued',
-          progress: '0%',
-          result_url: null,
-          metadata: { task_type: 'text2image', result_count: 0 },
-          error: null,
-        });
+        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(textTask(task_id, 'queued', '0%'));
         await nextInterval();
-        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual({
-          task_id,
-          status: 'processing',
-          progress: '60%',
-          result_url: null,
-          metadata: { task_type: 'text2image', result_count: 0 },
-          error: null,
-        });
+        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(textTask(task_id, 'processing', '60%'));
         await nextInterval();
-        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual({
-          task_id,
-          status: 'succeeded',
-          progress: '100%',
-          result_url: RESULT_URL,
-          metadata: { task_type: 'text2image', result_count: 1, result_urls: [RESULT_URL] },
-          error: null,
-        });
+        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(textTask(task_id, 'succeeded', '100%', [RESULT_URL]));
         scope.done();
         expect(a.metrics.terminals).toStrictEqual([{ model: 'NanoBanana2-1K', status: 'succeeded' }]);
       });
@@ -397,14 +375,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const a = await instance();
         const { task_id } = await submitted(a);
         const scope = pollScope(FAILED);
-        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual({
-          task_id,
-          status: 'failed',
-          progress: '100%',
-          result_url: null,
-          metadata: { task_type: 'text2image', result_count: 0 },
-          error: { code: 'content_policy_violation', message: 'The request was rejected by the safety filter.' },
-        });
+        expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(textTask(task_id, 'failed', '100%', [], { code: 'content_policy_violation', message: 'The request was rejected by the safety filter.' }));
         scope.done();
         expect(a.sink.events.map((e) => [e.status, e.cost])).toStrictEqual([['failed', 0]]);
       });
@@ -414,14 +385,7 @@ export function describeTaskService(describeFn: jest.Describe, name: string, mak
         const { task_id } = await submitted(a);
         clock.advance(DEADLINE);
         const scope = pollScope(RUNNING_60);
-        const expected = {
-          task_id,
-          status: 'failed',
-          progress: '100%',
-          result_url: null,
-          metadata: { task_type: 'text2image', result_count: 0 },
-          error: { code: 'upstream_timeout', message: 'The upstream did not finish the task within 15 minutes.' },
-        };
+        const expected = textTask(task_id, 'failed', '100%', [], { code: 'upstream_timeout', message: 'The upstream did not finish the task within 15 minutes.' });
         expect(await a.service.get(ALICE, task_id, CTX)).toStrictEqual(expected);
         scope.done();
         await nextInterval();

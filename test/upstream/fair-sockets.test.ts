@@ -10,18 +10,9 @@ import type { ImageAdapter, UpstreamRequest } from '../../src/adapter-kit/contra
 import { isUpstreamError } from '../../src/platform/errors';
 import type { Channel } from '../../src/routing/channels';
 import { HttpUpstreamClient } from '../../src/upstream/http-upstream-client';
+import { bearerAdapter } from '../support/mini-adapter';
 
-const adapter: ImageAdapter = {
-  id: 'hub',
-  capabilities: {},
-  authHeaders: (apiKey) => ({ Authorization: `Bearer ${apiKey}` }),
-  buildSubmit: () => {
-    throw new Error('not used');
-  },
-  parseSubmit: () => ({ kind: 'handle', ref: { id: 'x' } }),
-  buildPoll: (ref) => ({ method: 'GET', path: `/hub/v1/tasks/${ref.id}` }),
-  parsePoll: () => ({ kind: 'state', state: { status: 'queued', images: [] } }),
-};
+const adapter: ImageAdapter = bearerAdapter;
 
 /** A server that records the order requests arrive in (by their `tag`) and answers each when released. */
 class HoldingServer {

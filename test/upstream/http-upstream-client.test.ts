@@ -10,6 +10,7 @@ import { UpstreamError } from '../../src/platform/errors';
 import type { Logger, Metrics } from '../../src/core/ports';
 import { cryptoRandom } from '../../src/core/system';
 import { HttpUpstreamClient, parseRetryAfter, type UpstreamClientOptions } from '../../src/upstream/http-upstream-client';
+import { bearerAdapter } from '../support/mini-adapter';
 
 const KEY = 'sk-hubkey-0123456789abcdefSECRET';
 const BASE = 'https://hub.test';
@@ -17,22 +18,7 @@ const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 
 const channel: Channel = { id: 'hub', adapterId: 'hub', baseUrl: BASE, apiKey: KEY, priority: 0, weight: 1 };
 
-/** A minimal adapter: Bearer auth, errors read from `{ error: { message } }`. */
-const adapter: ImageAdapter = {
-  id: 'hub',
-  capabilities: {},
-  authHeaders: (apiKey) => ({ Authorization: `Bearer ${apiKey}` }),
-  buildSubmit: () => {
-    throw new Error('not used');
-  },
-  parseSubmit: () => ({ kind: 'handle', ref: { id: 'x' } }),
-  buildPoll: (ref) => ({ method: 'GET', path: `/hub/v1/tasks/${ref.id}` }),
-  parsePoll: () => ({ kind: 'state', state: { status: 'queued', images: [] } }),
-  describeError: (body) => {
-    const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
-    return typeof message === 'string' ? message : undefined;
-  },
-};
+const adapter: ImageAdapter = bearerAdapter;
 
 const SUBMIT: UpstreamRequest = { method: 'POST', path: '/hub/v1/tasks', body: { model: 'nano-banana', input: { prompt: 'a cat', num_images: 1 } } };
 const POLL: UpstreamRequest = { method: 'GET', path: '/hub/v1/tasks/t-1' };
@@ -91,6 +77,11 @@ async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
 /** The observable shape of an UpstreamError. */
 function shape(err: UpstreamError): Record<string, unknown> {
   return { name: err.name, kind: err.kind, code: err.code, httpStatus: err.httpStatus, upstreamStatus: err.upstreamStatus, retryAfterSeconds: err.retryAfterSeconds, message: err.message };
+}
+
+/** Asserts the whole shape of an UpstreamError the upstream never answered (no status, no Retry-After). */
+function expectUpstreamError(err: UpstreamError, kind: string, code: string, httpStatus: number, message: string): void {
+  expect(shape(err)).toStrictEqual({ name: 'UpstreamError', kind, code, httpStatus, upstreamStatus: undefined, retryAfterSeconds: undefined, message });
 }
 
 let unmatched = 0;
@@ -291,15 +282,7 @@ describe('HttpUpstreamClient: failure classification', () => {
     try {
       const scope = nock(BASE).post('/hub/v1/tasks').delay(1_000).reply(201, { task_id: 't-1' });
       const err = await failure(t.client.send(channel, adapter, SUBMIT, 'submit'));
-      expect(shape(err)).toStrictEqual({
-        name: 'UpstreamError',
-        kind: 'timeout',
-        code: 'upstream_timeout',
-        httpStatus: 504,
-        upstreamStatus: undefined,
-        retryAfterSeconds: undefined,
-        message: 'upstream hub did not answer within 50 ms.',
-      });
+      expectUpstreamError(err, 'timeout', 'upstream_timeout', 504, 'upstream hub did not answer within 50 ms.');
       expect(t.calls).toStrictEqual([['hub', 'submit', 'timeout']]);
       expect(t.sleeps).toStrictEqual([]);
       expect(unmatched).toBe(0);
@@ -314,15 +297,7 @@ describe('HttpUpstreamClient: failure classification', () => {
     try {
       const scope = nock(BASE).get('/hub/v1/tasks/t-1').reply(200, JSON.stringify({ pad: 'x'.repeat(4096) }));
       const err = await failure(t.client.send(channel, adapter, POLL, 'poll'));
-      expect(shape(err)).toStrictEqual({
-        name: 'UpstreamError',
-        kind: 'too_large',
-        code: 'upstream_error',
-        httpStatus: 502,
-        upstreamStatus: undefined,
-        retryAfterSeconds: undefined,
-        message: 'upstream hub sent a response larger than 1024 bytes; it was not read.',
-      });
+      expectUpstreamError(err, 'too_large', 'upstream_error', 502, 'upstream hub sent a response larger than 1024 bytes; it was not read.');
       scope.done();
     } finally {
       await t.client.close();
@@ -341,15 +316,7 @@ describe('HttpUpstreamClient: failure classification', () => {
   it('refuses an absolute URL on another origin before sending anything', async () => {
     const foreign = nock('https://evil.test').get('/steal').reply(200, {});
     const err = await failure(h.client.send(channel, adapter, { method: 'GET', path: 'https://evil.test/steal?x=1' }, 'poll'));
-    expect(shape(err)).toStrictEqual({
-      name: 'UpstreamError',
-      kind: 'malformed',
-      code: 'upstream_error',
-      httpStatus: 502,
-      upstreamStatus: undefined,
-      retryAfterSeconds: undefined,
-      message: "upstream hub: refused to send a request to https://evil.test, which is not the channel's origin https://hub.test; the channel key is only sent to its own origin.",
-    });
+    expectUpstreamError(err, 'malformed', 'upstream_error', 502, "upstream hub: refused to send a request to https://evil.test, which is not the channel's origin https://hub.test; the channel key is only sent to its own origin.");
     expect(foreign.pendingMocks()).toStrictEqual(['GET https://evil.test:443/steal']);
     expect(h.calls).toStrictEqual([]);
   });
@@ -458,15 +425,7 @@ describe('HttpUpstreamClient: real sockets on loopback', () => {
     const port = await closedPort();
     const local: Channel = { ...channel, id: 'local', baseUrl: `http://127.0.0.1:${port}` };
     const err = await failure(h.client.send(local, adapter, SUBMIT, 'submit'));
-    expect(shape(err)).toStrictEqual({
-      name: 'UpstreamError',
-      kind: 'connection_refused',
-      code: 'upstream_unavailable',
-      httpStatus: 503,
-      upstreamStatus: undefined,
-      retryAfterSeconds: undefined,
-      message: 'upstream local refused the connection; the request was not sent.',
-    });
+    expectUpstreamError(err, 'connection_refused', 'upstream_unavailable', 503, 'upstream local refused the connection; the request was not sent.');
     expect(h.sleeps).toStrictEqual([50, 100]);
     expect(h.calls).toStrictEqual([
       ['local', 'submit', 'connection_refused'],
@@ -536,15 +495,7 @@ describe('HttpUpstreamClient: real sockets on loopback', () => {
     try {
       const local: Channel = { ...channel, id: 'tls', baseUrl: `https://127.0.0.1:${port}` };
       const err = await failure(t.client.send(local, adapter, SUBMIT, 'submit'));
-      expect(shape(err)).toStrictEqual({
-        name: 'UpstreamError',
-        kind: 'timeout',
-        code: 'upstream_timeout',
-        httpStatus: 504,
-        upstreamStatus: undefined,
-        retryAfterSeconds: undefined,
-        message: 'upstream tls did not accept a connection within 50 ms.',
-      });
+      expectUpstreamError(err, 'timeout', 'upstream_timeout', 504, 'upstream tls did not accept a connection within 50 ms.');
     } finally {
       await t.client.close();
       for (const s of sockets) s.destroy();
