@@ -136,6 +136,13 @@ describe('gemini adapter specifics', () => {
     expect(gemini.describeError({ detail: 'fal-shaped' })).toBeUndefined();
   });
 
+  it('a prompt blocked for a reason that is not a policy one is prompt_blocked, with Google\'s message', () => {
+    expect(gemini.parseSubmit({ status: 200, body: { promptFeedback: { blockReason: 'OTHER', blockReasonMessage: 'The prompt could not be processed' } } })).toStrictEqual({
+      kind: 'final',
+      state: { status: 'failed', progress: 100, images: [], error: { code: 'prompt_blocked', message: 'Gemini blocked the prompt (blockReason OTHER): The prompt could not be processed.' } },
+    });
+  });
+
   it('an answer whose image part is not base64 of anything is unreadable, not an empty image', () => {
     expect(() => gemini.parseSubmit({ status: 200, body: { candidates: [{ content: { parts: [{ inlineData: { mimeType: 'image/png', data: '' } }] } }] } })).toThrow(
       expect.objectContaining({ code: 'upstream_error' }),
