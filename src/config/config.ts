@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_NORMALIZE_OPTIONS } from '../intent/normalize';
+import type { S3BlobStoreOptions } from '../blobs/s3-blob-store';
 import { ConfigError } from '../platform/errors';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../security/redis-unavailable';
 import { RESULT_URL_MODES, type ResultUrlMode, type ResultUrlPolicyOptions } from '../security/result-url-policy';
@@ -81,14 +82,7 @@ export interface BlobConfig {
   /** Directory of the filesystem store (BLOB_STORE=fs). */
   readonly dir: string;
   /** The bucket and its access (BLOB_STORE=s3). */
-  readonly s3?: {
-    readonly bucket: string;
-    readonly region: string;
-    readonly endpoint?: string;
-    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-    readonly forcePathStyle: boolean;
-    readonly keyPrefix: string;
-  };
+  readonly s3?: Omit<S3BlobStoreOptions, 'randomBytes' | 'requestTimeoutMs'>;
   /** Signing secret of blob URLs; unset: URLs are unsigned (the random key is the capability). */
   readonly urlSecret?: string;
   /** Lifetime of a signed blob URL, in ms. */
@@ -342,15 +336,18 @@ function parseWebhooks(secretRaw: string | undefined, hostsRaw: string | undefin
   };
 }
 
-/** REFERENCE_URL_POLICY and REFERENCE_URL_ALLOW_HOSTS. */
-function parseReferenceUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ReferenceUrlPolicyOptions {
-  const mode = (modeRaw ?? 'public').trim().toLowerCase();
-  if (!(REFERENCE_URL_MODES as readonly string[]).includes(mode)) {
-    throw new ConfigError(`REFERENCE_URL_POLICY must be one of ${REFERENCE_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
+/**
+ * `<prefix>_POLICY` (one of `modes`, default `fallback`) and `<prefix>_ALLOW_HOSTS`, which `allowlist` needs:
+ * REFERENCE_URL_* and RESULT_URL_*.
+ */
+function parseUrlPolicy<M extends string>(prefix: 'REFERENCE_URL' | 'RESULT_URL', modes: readonly M[], fallback: M, modeRaw: string | undefined, hostsRaw: string | undefined): { mode: M; allowHosts: string[] } {
+  const mode = (modeRaw ?? fallback).trim().toLowerCase();
+  if (!(modes as readonly string[]).includes(mode)) {
+    throw new ConfigError(`${prefix}_POLICY must be one of ${modes.join(', ')}; got "${mode.slice(0, 40)}".`);
   }
-  const allowHosts = parseHostList('REFERENCE_URL_ALLOW_HOSTS', hostsRaw);
-  if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('REFERENCE_URL_POLICY=allowlist needs REFERENCE_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
-  return { mode: mode as ReferenceUrlMode, allowHosts };
+  const allowHosts = parseHostList(`${prefix}_ALLOW_HOSTS`, hostsRaw);
+  if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError(`${prefix}_POLICY=allowlist needs ${prefix}_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).`);
+  return { mode: mode as M, allowHosts };
 }
 
 const S3_VARIABLES = ['S3_BUCKET', 'S3_REGION', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE', 'S3_KEY_PREFIX'] as const;
@@ -412,16 +409,6 @@ function parseBlobConfig(e: Env): BlobConfig {
   };
 }
 
-/** RESULT_URL_POLICY and RESULT_URL_ALLOW_HOSTS. */
-function parseResultUrlPolicy(modeRaw: string | undefined, hostsRaw: string | undefined): ResultUrlPolicyOptions {
-  const mode = (modeRaw ?? 'http').trim().toLowerCase();
-  if (!(RESULT_URL_MODES as readonly string[]).includes(mode)) {
-    throw new ConfigError(`RESULT_URL_POLICY must be one of ${RESULT_URL_MODES.join(', ')}; got "${mode.slice(0, 40)}".`);
-  }
-  const allowHosts = parseHostList('RESULT_URL_ALLOW_HOSTS', hostsRaw);
-  if (mode === 'allowlist' && allowHosts.length === 0) throw new ConfigError('RESULT_URL_POLICY=allowlist needs RESULT_URL_ALLOW_HOSTS (comma-separated hosts, *.example.com for subdomains).');
-  return { mode: mode as ResultUrlMode, allowHosts };
-}
 
 function present(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
@@ -487,9 +474,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     redisKeyPrefix,
     logLevel: level as LogLevel,
     limits: limits as unknown as Limits,
-    referenceUrls: parseReferenceUrlPolicy(present(e.REFERENCE_URL_POLICY), present(e.REFERENCE_URL_ALLOW_HOSTS)),
+    referenceUrls: parseUrlPolicy<ReferenceUrlMode>('REFERENCE_URL', REFERENCE_URL_MODES, 'public', present(e.REFERENCE_URL_POLICY), present(e.REFERENCE_URL_ALLOW_HOSTS)),
     webhooks: parseWebhooks(present(e.WEBHOOK_SECRET), present(e.WEBHOOK_ALLOW_HOSTS), present(e.WEBHOOK_RETRY_MAX_MS)),
-    resultUrls: parseResultUrlPolicy(present(e.RESULT_URL_POLICY), present(e.RESULT_URL_ALLOW_HOSTS)),
+    resultUrls: parseUrlPolicy<ResultUrlMode>('RESULT_URL', RESULT_URL_MODES, 'http', present(e.RESULT_URL_POLICY), present(e.RESULT_URL_ALLOW_HOSTS)),
     prices: parsePrices(file.prices),
     blobs: parseBlobConfig(e),
     file,

@@ -4,6 +4,7 @@
  * their defaults from here, so a default has one value wherever the task layer is built.
  */
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../security/idempotency';
+import { withDefaults } from '../util/with-defaults';
 
 /** Options of the task layer (submit, advance, settlement); every field is optional, DEFAULT_TASK_OPTIONS apply. */
 export interface TaskOptions {
@@ -53,14 +54,7 @@ export type ResolvedTaskOptions = { -readonly [K in keyof typeof DEFAULT_TASK_OP
 /** Fills in the defaults and checks the values; throws RangeError naming the bad option. */
 export function resolveTaskOptions(options: TaskOptions = {}): ResolvedTaskOptions {
   const resolved: ResolvedTaskOptions = {
-    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_TASK_OPTIONS.pollIntervalMs,
-    deadlineMs: options.deadlineMs ?? DEFAULT_TASK_OPTIONS.deadlineMs,
-    queryWaitMs: options.queryWaitMs ?? DEFAULT_TASK_OPTIONS.queryWaitMs,
-    idempotencyTtlMs: options.idempotencyTtlMs ?? DEFAULT_TASK_OPTIONS.idempotencyTtlMs,
-    idempotencyPendingTtlMs: options.idempotencyPendingTtlMs ?? DEFAULT_TASK_OPTIONS.idempotencyPendingTtlMs,
-    idempotencyWaitMs: options.idempotencyWaitMs ?? DEFAULT_TASK_OPTIONS.idempotencyWaitMs,
-    idempotencyPollMs: options.idempotencyPollMs ?? DEFAULT_TASK_OPTIONS.idempotencyPollMs,
-    settlementLeaseMs: options.settlementLeaseMs ?? DEFAULT_TASK_OPTIONS.settlementLeaseMs,
+    ...withDefaults<Omit<ResolvedTaskOptions, 'sleep'>>(DEFAULT_TASK_OPTIONS, options),
     sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
   };
   for (const [name, value] of Object.entries(resolved)) {

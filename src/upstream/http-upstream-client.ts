@@ -5,6 +5,7 @@
  * policy (upstream-retry.ts).
  */
 import { performance } from 'node:perf_hooks';
+import { withDefaults } from '../util/with-defaults';
 import { inject, injectable } from 'tsyringe';
 import type { Channel } from '../routing/channels';
 import type { ImageAdapter, UpstreamRequest, UpstreamResponse } from '../adapter-kit/contract';
@@ -83,15 +84,8 @@ export class HttpUpstreamClient implements UpstreamClient {
     const d = DEFAULT_UPSTREAM_CLIENT_OPTIONS;
     this.sleep = o.sleep ?? realSleep;
     this.retry = { ...d.retry, ...o.retry };
-    this.opts = {
-      connectTimeoutMs: o.connectTimeoutMs ?? d.connectTimeoutMs,
-      submitTimeoutMs: o.submitTimeoutMs ?? d.submitTimeoutMs,
-      pollTimeoutMs: o.pollTimeoutMs ?? d.pollTimeoutMs,
-      maxResponseBytes: o.maxResponseBytes ?? d.maxResponseBytes,
-      maxRequestBytes: o.maxRequestBytes ?? d.maxRequestBytes,
-      maxSocketsPerChannel: o.maxSocketsPerChannel ?? d.maxSocketsPerChannel,
-      userAgent: o.userAgent ?? d.userAgent,
-    };
+    const { retry: _retry, ...defaults } = d;
+    this.opts = withDefaults<Required<Omit<UpstreamClientOptions, 'retry' | 'sleep'>>>(defaults, o);
     if (this.retry.maxAttempts < 1) throw new ConfigError(`Upstream retry maxAttempts must be at least 1 (got ${this.retry.maxAttempts}).`);
     this.transport = new UpstreamTransport(this.opts);
   }
