@@ -14,10 +14,10 @@
  */
 import { injectable } from 'tsyringe';
 import type { BuiltSubmit, FormPart, ImageAdapter, PollOutcome, SubmitOutcome, UpstreamBytesImage, UpstreamRequest, UpstreamResponse } from '../../src/adapter-kit/contract';
-import { applyParamMap } from '../../src/adapter-kit/param-map';
+import { submitFromParamMap } from '../../src/adapter-kit/param-map';
 import { finishedWithImages } from '../../src/adapter-kit/task-state';
-import { describeZodProblem } from '../../src/adapter-kit/upstream-schema';
-import type { ImageIntent, ImageRef, Warning } from '../../src/intent/intent';
+import { parseOptional, parseUpstreamBody } from '../../src/adapter-kit/upstream-schema';
+import type { ImageIntent, ImageRef } from '../../src/intent/intent';
 import { sniffImageType } from '../../src/intent/references';
 import { BridgeError, UpstreamError } from '../../src/platform/errors';
 import {
@@ -50,24 +50,21 @@ export class OpenAIAdapter implements ImageAdapter {
   }
 
   buildSubmit(intent: ImageIntent): BuiltSubmit {
-    const warnings: Warning[] = [];
-    const metadata: Record<string, unknown> = {};
-    const model = OPENAI_MODEL_IDS[intent.family];
-    if (model === undefined) throw new BridgeError('internal_error', `The openai adapter has no model for family ${intent.family}.`);
-    const fields = { model, ...applyParamMap(openaiParamMap, intent, warnings, metadata) };
-    const call = { timeoutMs: OPENAI_CALL_TIMEOUT_MS, maxResponseBytes: OPENAI_MAX_RESPONSE_BYTES, acceptStatuses: OPENAI_READ_ERROR_STATUSES };
-    if (intent.taskType !== 'image2image' || intent.references.length === 0) {
-      return { request: { method: 'POST', path: OPENAI_PATHS.generations, body: fields, ...call }, warnings, metadata };
-    }
-    const form: FormPart[] = [...Object.entries(fields).map(([name, value]) => ({ name, value: String(value) })), ...intent.references.map(imagePart)];
-    return { request: { method: 'POST', path: OPENAI_PATHS.edits, form, ...call }, warnings, metadata };
+    return submitFromParamMap(openaiParamMap, intent, (mapped) => {
+      const model = OPENAI_MODEL_IDS[intent.family];
+      if (model === undefined) throw new BridgeError('internal_error', `The openai adapter has no model for family ${intent.family}.`);
+      const fields = { model, ...mapped };
+      const call = { timeoutMs: OPENAI_CALL_TIMEOUT_MS, maxResponseBytes: OPENAI_MAX_RESPONSE_BYTES, acceptStatuses: OPENAI_READ_ERROR_STATUSES };
+      if (intent.taskType !== 'image2image' || intent.references.length === 0) return { method: 'POST', path: OPENAI_PATHS.generations, body: fields, ...call };
+      const form: FormPart[] = [...Object.entries(fields).map(([name, value]) => ({ name, value: String(value) })), ...intent.references.map(imagePart)];
+      return { method: 'POST', path: OPENAI_PATHS.edits, form, ...call };
+    });
   }
 
   parseSubmit(response: UpstreamResponse): SubmitOutcome {
     if (response.status >= 300) return refusedToOutcome(response);
-    const parsed = openaiImagesResponseSchema.safeParse(response.body);
-    if (!parsed.success) throw new UpstreamError('malformed', `OpenAI's images response is not readable: ${describeZodProblem(parsed.error)}.`, response.status);
-    return { kind: 'final', state: finishedWithImages(parsed.data.data.map((image) => decodedImage(image.b64_json, parsed.data))) };
+    const answer = parseUpstreamBody(openaiImagesResponseSchema, response, "OpenAI's images response");
+    return { kind: 'final', state: finishedWithImages(answer.data.map((image) => decodedImage(image.b64_json, answer))) };
   }
 
   buildPoll(): UpstreamRequest {
@@ -79,8 +76,8 @@ export class OpenAIAdapter implements ImageAdapter {
   }
 
   describeError(body: unknown): string | undefined {
-    const parsed = openaiErrorSchema.safeParse(body);
-    return parsed.success ? openaiErrorText(parsed.data) : undefined;
+    const error = parseOptional(openaiErrorSchema, body);
+    return error ? openaiErrorText(error) : undefined;
   }
 }
 
@@ -117,9 +114,9 @@ export function openaiErrorText(error: OpenAIError): string {
  * other 400 is a rejected request, as the client would have typed it.
  */
 function refusedToOutcome(response: UpstreamResponse): SubmitOutcome {
-  const parsed = openaiErrorSchema.safeParse(response.body);
-  const text = parsed.success ? openaiErrorText(parsed.data) : undefined;
-  if (parsed.success && OPENAI_SAFETY_CODES.includes(parsed.data.error.code ?? '')) {
+  const error = parseOptional(openaiErrorSchema, response.body);
+  const text = error ? openaiErrorText(error) : undefined;
+  if (error && OPENAI_SAFETY_CODES.includes(error.error.code ?? '')) {
     return {
       kind: 'final',
       state: { status: 'failed', progress: 100, images: [], error: { code: 'content_policy_violation', message: `OpenAI's safety system refused the request: ${text ?? ''}` } },
