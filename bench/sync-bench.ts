@@ -31,6 +31,8 @@ export interface SyncFigures {
   totalSeconds: number;
   upstreamSpanSeconds: number;
   mostCallsOpenAtOnce: number;
+  /** generateContent calls the mock received (one per task: nothing is sent twice). */
+  upstreamCalls: number;
   submitP50Ms: number;
   submitP99Ms: number;
   gatewayRssBeforeMiB: number;
@@ -143,6 +145,7 @@ export async function syncRun(o: SyncRunOptions): Promise<SyncFigures> {
       totalSeconds,
       upstreamSpanSeconds: Math.round(stats.spanMs / 100) / 10,
       mostCallsOpenAtOnce: stats.maxOpen,
+      upstreamCalls: stats.calls,
       submitP50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
       submitP99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
       gatewayRssBeforeMiB: rssBefore,
@@ -164,7 +167,7 @@ export function syncRow(f: SyncFigures): string {
   return [
     'sync upstream',
     `${f.tasks} tasks at once, ${f.upstreamDelayMs / 1000} s calls, ${(f.imageBytes / 1024 / 1024).toFixed(0)} MiB images, ${Object.entries(f.limits).map(([k, v]) => `${k}=${v}`).join(' ') || 'default engine limits'}`,
-    `${f.succeeded} succeeded, ${f.failed} failed, all terminal in ${f.totalSeconds} s (upstream span ${f.upstreamSpanSeconds} s, at most ${f.mostCallsOpenAtOnce} calls open)`,
+    `${f.succeeded} succeeded, ${f.failed} failed, all terminal in ${f.totalSeconds} s (upstream span ${f.upstreamSpanSeconds} s, ${f.upstreamCalls} calls, at most ${f.mostCallsOpenAtOnce} open)`,
     `RSS ${f.gatewayRssBeforeMiB} -> peak ${f.gatewayRssPeakMiB} MiB`,
     `event-loop delay p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms, max ${e.maxMs} ms`,
     `submit p50/p99 ${f.submitP50Ms}/${f.submitP99Ms} ms`,
