@@ -55,7 +55,7 @@ export { whyNotServed, refusal } from './adapter-kit/capabilities';
 
 // The built-in adapters, for out-of-tree use (wrap, extend, or run one in a host's own registry). A host adds its
 // own adapter next to these with createAppContainer(config, { adapters: [MyAdapter] }).
-export { ADAPTER_CLASSES as BUILT_IN_ADAPTERS, HubAdapter, FalAdapter, ExampleAdapter, ReplicateAdapter } from './di/adapter-classes';
+export { ADAPTER_CLASSES as BUILT_IN_ADAPTERS, HubAdapter, FalAdapter, ExampleAdapter, ReplicateAdapter, OpenAIAdapter } from './di/adapter-classes';
 export type { Channel, ChannelRouter } from './routing/channels';
 
 // Tasks: ports and their default implementations.

@@ -12,4 +12,4 @@ export const ADAPTER_CLASSES: ReadonlyArray<constructor<ImageAdapter>> = (Object
 );
 
 /** The built-in adapter classes by name, for out-of-tree use (re-exported by the library entry). */
-export { HubAdapter, FalAdapter, ExampleAdapter, ReplicateAdapter } from '../../adapters';
+export { HubAdapter, FalAdapter, ExampleAdapter, ReplicateAdapter, OpenAIAdapter } from '../../adapters';
