@@ -125,7 +125,6 @@ export class BullMqTaskScheduler implements TaskScheduler {
 
   private connect(): Redis {
     // BullMQ's blocking worker commands need maxRetriesPerRequest: null (https://docs.bullmq.io/guide/going-to-production).
-    // Auto-pipelining: the commands of the runs in flight issued in one tick leave in one write (docs/benchmarks.md "Engine scale").
-    return new Redis(this.options.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, ...this.options.redisOptions, maxRetriesPerRequest: null });
+    return new Redis(this.options.url ?? 'redis://127.0.0.1:6379', { ...this.options.redisOptions, maxRetriesPerRequest: null });
   }
 }
