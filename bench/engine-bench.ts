@@ -3,7 +3,7 @@
  * tasks never finish, so the task engine polls every one on the hub's cadence (1 s, 2 s, 4 s, then every 5 s)
  * with no client query at all. Measured over a window after the submits: upstream polls per task per
  * interval (the mock's per-task poll times), the engine's due lag (its bridge_engine_due_lag_seconds
- * histogram), gateway CPU per engine poll, RSS, and with TASK_STORE=redis the Redis memory per open task
+ * histogram, the window's runs only), gateway CPU per engine poll, RSS, and with TASK_STORE=redis the Redis memory per open task
  * (task record + BullMQ job).
  */
 import http from 'node:http';
@@ -33,12 +33,21 @@ export interface EngineFigures {
   redisCommandsPerPoll?: number;
 }
 
-/** The upper bound of the bucket holding quantile q of a prometheus histogram (text format). */
-function histogramQuantile(metrics: string, name: string, q: number): { bound: string; count: number } {
-  const buckets = metrics
+/** The cumulative bucket counts of a prometheus histogram (text format), by upper bound. */
+function histogramBuckets(metrics: string, name: string): Array<{ le: string; value: number }> {
+  return metrics
     .split('\n')
     .filter((l) => l.startsWith(`${name}_bucket{`))
     .map((l) => ({ le: /le="([^"]+)"/.exec(l)?.[1] ?? '+Inf', value: Number(l.split(' ').pop()) }));
+}
+
+/**
+ * The upper bound of the bucket holding quantile q of a histogram's observations between two scrapes (text
+ * format): the window's runs only, not the submit burst before it.
+ */
+function histogramQuantile(before: string, after: string, name: string, q: number): { bound: string; count: number } {
+  const start = new Map(histogramBuckets(before, name).map((b) => [b.le, b.value]));
+  const buckets = histogramBuckets(after, name).map((b) => ({ le: b.le, value: b.value - (start.get(b.le) ?? 0) }));
   const total = buckets.find((b) => b.le === '+Inf')?.value ?? 0;
   const hit = buckets.find((b) => b.value >= q * total);
   return { bound: total === 0 ? 'n/a' : hit?.le === '+Inf' ? '> largest bucket' : `<= ${Number(hit?.le) * 1000} ms`, count: total };
@@ -104,6 +113,7 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
     // Every task has been polled at least once by now or soon; the window starts clean.
     await new Promise((r) => setTimeout(r, 2000));
     await send(new http.Agent(), new URL(mock.url), { method: 'POST', path: '/stats/reset' });
+    const metricsBefore = (await send(new http.Agent(), new URL(gateway.url), { method: 'GET', path: '/metrics' })).body;
     const cpuBefore = cpuMs(gateway.child.pid);
     const redisWorkBefore = o.scheduler === 'redis' ? await redisWork(o.redisUrl) : undefined;
     await new Promise((r) => setTimeout(r, o.windowMs));
@@ -111,8 +121,8 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
     const redisWorkAfter = o.scheduler === 'redis' ? await redisWork(o.redisUrl) : undefined;
     const metrics = (await send(new http.Agent(), new URL(gateway.url), { method: 'GET', path: '/metrics' })).body;
     const stats = (await getJson(mock.url, `/stats/per-task?interval=${o.pollIntervalMs}`)) as { polls: number; maxPollsPerTaskInAnyInterval: number; tasksOverOne: number };
-    const p50 = histogramQuantile(metrics, 'bridge_engine_due_lag_seconds', 0.5);
-    const p99 = histogramQuantile(metrics, 'bridge_engine_due_lag_seconds', 0.99);
+    const p50 = histogramQuantile(metricsBefore, metrics, 'bridge_engine_due_lag_seconds', 0.5);
+    const p99 = histogramQuantile(metricsBefore, metrics, 'bridge_engine_due_lag_seconds', 0.99);
     return {
       scheduler: o.scheduler,
       openTasks: o.tasks,
