@@ -40,7 +40,7 @@ import { UsageSettlement } from '../tasks/settlement';
 import { TaskAdvancer } from '../tasks/task-advancer';
 import type { TaskOptions } from '../tasks/task-options';
 import { TaskService } from '../tasks/task-service';
-import { TaskSubmitter } from '../tasks/task-submitter';
+import { preferWaitTimeoutMs, TaskSubmitter } from '../tasks/task-submitter';
 import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
 import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
 import { createReferenceUrlCheck } from '../security/url-policy';
@@ -279,7 +279,10 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   const pendingTtl = (): number => {
     const upstream: UpstreamClientOptions = has(UPSTREAM_CLIENT_OPTIONS) ? c.resolve<UpstreamClientOptions>(UPSTREAM_CLIENT_OPTIONS) : {};
     const d = DEFAULT_UPSTREAM_CLIENT_OPTIONS;
-    return idempotencyPendingTtlMs(upstream.submitTimeoutMs ?? d.submitTimeoutMs, upstream.connectTimeoutMs ?? d.connectTimeoutMs, c.resolve<readonly Channel[]>(CHANNELS).length);
+    const channels = c.resolve<readonly Channel[]>(CHANNELS);
+    // A channel with prefer_wait_seconds holds its submit open longer than the client's submit timeout.
+    const submitMs = Math.max(upstream.submitTimeoutMs ?? d.submitTimeoutMs, ...channels.map((ch) => (ch.preferWaitSeconds !== undefined ? preferWaitTimeoutMs(ch.preferWaitSeconds) : 0)));
+    return idempotencyPendingTtlMs(submitMs, upstream.connectTimeoutMs ?? d.connectTimeoutMs, channels.length);
   };
   value<TaskOptions>(TASK_OPTIONS, () => ({
     pollIntervalMs: config.limits.pollIntervalMs,

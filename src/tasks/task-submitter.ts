@@ -62,7 +62,12 @@ const PREFER_WAIT_MARGIN_MS = 15_000;
 export function withPreferWait(request: UpstreamRequest, channel: Channel): UpstreamRequest {
   const seconds = channel.preferWaitSeconds;
   if (seconds === undefined) return request;
-  return { ...request, headers: { ...request.headers, Prefer: `wait=${seconds}` }, timeoutMs: Math.max(request.timeoutMs ?? 0, seconds * 1000 + PREFER_WAIT_MARGIN_MS) };
+  return { ...request, headers: { ...request.headers, Prefer: `wait=${seconds}` }, timeoutMs: Math.max(request.timeoutMs ?? 0, preferWaitTimeoutMs(seconds)) };
+}
+
+/** The submit timeout of a channel that asks the upstream to wait `seconds` (the idempotency key must outlive it). */
+export function preferWaitTimeoutMs(seconds: number): number {
+  return seconds * 1000 + PREFER_WAIT_MARGIN_MS;
 }
 
 @injectable()

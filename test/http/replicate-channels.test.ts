@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
 import { loadConfig } from '../../src/config/config';
+import { closeAppContainer, createAppContainer } from '../../src/di/container';
+import { TASK_OPTIONS } from '../../src/di/tokens';
+import type { TaskOptions } from '../../src/tasks/task-options';
 import type { Gateway } from '../../src/http/gateway';
 import { auth, call, KEY_A, postJson, start } from './gateway-support';
 
@@ -118,6 +121,18 @@ it('Replicate refuses the input (422): the client gets 400 with the invalid fiel
 });
 
 describe('prefer_wait_seconds', () => {
+  it('an Idempotency-Key stays pending as long as a waiting submit can run: a 60 s wait is a 75 s submit, not the 30 s default', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'itb-replicate-wait-')), 'bridge.json');
+    writeFileSync(file, JSON.stringify({ channels: [{ id: 'replicate-60', adapter: 'replicate', base_url: REPLICATE, api_key_env: 'REPLICATE_KEY', prefer_wait_seconds: 60 }] }));
+    const container = createAppContainer(loadConfig({ GATEWAY_API_KEYS: `${KEY_A}:alice`, CONFIG_FILE: file, REPLICATE_KEY, LOG_LEVEL: 'silent' }), { processMetrics: false });
+    try {
+      // One channel x (60 s wait + 15 s margin, + 5 s connect) + 30 s.
+      expect(container.resolve<TaskOptions>(TASK_OPTIONS).idempotencyPendingTtlMs).toBe(75_000 + 5_000 + 30_000);
+    } finally {
+      await closeAppContainer(container);
+    }
+  });
+
   it('sends Prefer: wait=5; a prediction finished in time makes the POST answer the succeeded task, with no poll', async () => {
     const scope = nock(REPLICATE, { reqheaders: { authorization: `Bearer ${REPLICATE_KEY}`, prefer: 'wait=5' } })
       .post('/v1/models/google/nano-banana-pro/predictions', { input: { prompt: 'a fox', output_format: 'png', resolution: '2K' } })
