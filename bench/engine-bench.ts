@@ -15,6 +15,8 @@ import { cpuMs, getJson, RssPeaks, startGateway, startScript, stopChildren, type
 /** What one engine run measured. */
 export interface EngineFigures {
   scheduler: 'memory' | 'redis';
+  /** Gateway instances working the queue (the scale-out check runs two on one Redis). */
+  instances: number;
   openTasks: number;
   windowSeconds: number;
   polls: number;
@@ -25,6 +27,7 @@ export interface EngineFigures {
   dueLagP99: string;
   dueLagCount: number;
   gatewayCpuMsPerPoll: number;
+  /** The highest RSS of any instance. */
   gatewayRssPeakMiB: number;
   redisBytesPerOpenTask?: number;
   /** Redis CPU (user + sys, INFO cpu) per upstream poll in the window: the scheduler's and the store's work. */
@@ -45,9 +48,13 @@ function histogramBuckets(metrics: string, name: string): Array<{ le: string; va
  * The upper bound of the bucket holding quantile q of a histogram's observations between two scrapes (text
  * format): the window's runs only, not the submit burst before it.
  */
-function histogramQuantile(before: string, after: string, name: string, q: number): { bound: string; count: number } {
-  const start = new Map(histogramBuckets(before, name).map((b) => [b.le, b.value]));
-  const buckets = histogramBuckets(after, name).map((b) => ({ le: b.le, value: b.value - (start.get(b.le) ?? 0) }));
+function histogramQuantile(before: readonly string[], after: readonly string[], name: string, q: number): { bound: string; count: number } {
+  // Several instances: their bucket counts add up.
+  const start = new Map<string, number>();
+  for (const text of before) for (const b of histogramBuckets(text, name)) start.set(b.le, (start.get(b.le) ?? 0) + b.value);
+  const end = new Map<string, number>();
+  for (const text of after) for (const b of histogramBuckets(text, name)) end.set(b.le, (end.get(b.le) ?? 0) + b.value);
+  const buckets = [...end.entries()].map(([le, value]) => ({ le, value: value - (start.get(le) ?? 0) })).sort((a, b) => (a.le === '+Inf' ? 1 : b.le === '+Inf' ? -1 : Number(a.le) - Number(b.le)));
   const total = buckets.find((b) => b.le === '+Inf')?.value ?? 0;
   const hit = buckets.find((b) => b.value >= q * total);
   return { bound: total === 0 ? 'n/a' : hit?.le === '+Inf' ? '> largest bucket' : `<= ${Number(hit?.le) * 1000} ms`, count: total };
@@ -77,7 +84,19 @@ async function redisUsedMemory(url: string): Promise<number> {
 }
 
 /** Runs one scheduler's engine phase with fresh processes. */
-export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: number; windowMs: number; redisUrl: string; clientKey: string; hubKey: string; pollIntervalMs: number; nodeOptions: string }): Promise<EngineFigures> {
+export async function engineRun(o: {
+  scheduler: 'memory' | 'redis';
+  tasks: number;
+  windowMs: number;
+  redisUrl: string;
+  clientKey: string;
+  hubKey: string;
+  pollIntervalMs: number;
+  nodeOptions: string;
+  /** Gateway instances on one Redis (redis scheduler only; default 1); submits go round robin. */
+  instances?: number;
+}): Promise<EngineFigures> {
+  const instances = o.scheduler === 'redis' ? Math.max(1, o.instances ?? 1) : 1;
   const mock = await startScript('mock-hub.js');
   const env: Record<string, string> = {
     HUB_API_KEY: o.hubKey,
@@ -94,37 +113,42 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
   const prefix = `itb-bench:${randomBytes(4).toString('hex')}:`;
   if (o.scheduler === 'redis') Object.assign(env, { TASK_STORE: 'redis', REDIS_URL: o.redisUrl, REDIS_KEY_PREFIX: prefix });
   const redisBefore = o.scheduler === 'redis' ? await redisUsedMemory(o.redisUrl) : 0;
-  const gateway = await startGateway(mock.url, env, o.nodeOptions);
-  const children: Child[] = [mock, gateway];
+  const gateways: Child[] = [];
+  for (let i = 0; i < instances; i++) gateways.push(await startGateway(mock.url, env, o.nodeOptions));
+  const children: Child[] = [mock, ...gateways];
   const hardStop = setTimeout(() => {
     for (const c of children) c.child.kill('SIGKILL');
     process.exit(3);
-  }, 10 * 60_000);
-  const rss = new RssPeaks({ gateway: gateway.child });
+  }, (instances > 1 ? 25 : 10) * 60_000);
+  const rss = new RssPeaks(Object.fromEntries(gateways.map((g, i) => [`gateway${i}`, g.child])));
+  const scrape = async (): Promise<string[]> => Promise.all(gateways.map(async (g) => (await send(new http.Agent(), new URL(g.url), { method: 'GET', path: '/metrics' })).body));
+  const cpuOfAll = (): number => gateways.reduce((sum, g) => sum + cpuMs(g.child.pid), 0);
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
     const body = JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.clientKey}` };
+    const urls = gateways.map((g) => new URL(g.url));
     for (let i = 0; i < o.tasks; i += 32) {
-      await Promise.all(Array.from({ length: Math.min(32, o.tasks - i) }, () => send(agent, new URL(gateway.url), { method: 'POST', path: '/v1/images/tasks', headers, body })));
+      await Promise.all(Array.from({ length: Math.min(32, o.tasks - i) }, (_, j) => send(agent, urls[(i + j) % urls.length] as URL, { method: 'POST', path: '/v1/images/tasks', headers, body })));
     }
     agent.destroy();
     const redisAfter = o.scheduler === 'redis' ? await redisUsedMemory(o.redisUrl) : 0;
     // Every task has been polled at least once by now or soon; the window starts clean.
     await new Promise((r) => setTimeout(r, 2000));
     await send(new http.Agent(), new URL(mock.url), { method: 'POST', path: '/stats/reset' });
-    const metricsBefore = (await send(new http.Agent(), new URL(gateway.url), { method: 'GET', path: '/metrics' })).body;
-    const cpuBefore = cpuMs(gateway.child.pid);
+    const metricsBefore = await scrape();
+    const cpuBefore = cpuOfAll();
     const redisWorkBefore = o.scheduler === 'redis' ? await redisWork(o.redisUrl) : undefined;
     await new Promise((r) => setTimeout(r, o.windowMs));
-    const cpu = cpuMs(gateway.child.pid) - cpuBefore;
+    const cpu = cpuOfAll() - cpuBefore;
     const redisWorkAfter = o.scheduler === 'redis' ? await redisWork(o.redisUrl) : undefined;
-    const metrics = (await send(new http.Agent(), new URL(gateway.url), { method: 'GET', path: '/metrics' })).body;
+    const metrics = await scrape();
     const stats = (await getJson(mock.url, `/stats/per-task?interval=${o.pollIntervalMs}`)) as { polls: number; maxPollsPerTaskInAnyInterval: number; tasksOverOne: number };
     const p50 = histogramQuantile(metricsBefore, metrics, 'bridge_engine_due_lag_seconds', 0.5);
     const p99 = histogramQuantile(metricsBefore, metrics, 'bridge_engine_due_lag_seconds', 0.99);
     return {
       scheduler: o.scheduler,
+      instances,
       openTasks: o.tasks,
       windowSeconds: o.windowMs / 1000,
       polls: stats.polls,
@@ -135,7 +159,7 @@ export async function engineRun(o: { scheduler: 'memory' | 'redis'; tasks: numbe
       dueLagP99: p99.bound,
       dueLagCount: p99.count,
       gatewayCpuMsPerPoll: stats.polls > 0 ? Math.round((cpu / stats.polls) * 1000) / 1000 : Number.NaN,
-      gatewayRssPeakMiB: rss.stop().gateway ?? 0,
+      gatewayRssPeakMiB: Math.max(0, ...Object.values(rss.stop())),
       ...(o.scheduler === 'redis' ? { redisBytesPerOpenTask: Math.round((redisAfter - redisBefore) / o.tasks) } : {}),
       ...(redisWorkBefore && redisWorkAfter && stats.polls > 0
         ? {

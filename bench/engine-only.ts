@@ -2,7 +2,8 @@
  * The engine-scale phase alone (bench/engine-bench.ts), for profiling and tuning the schedulers without the
  * rest of `npm run bench`: `npm run build && node dist/bench/engine-only.js`. Options (env):
  * BENCH_ENGINE_TASKS (default 10,000), BENCH_ENGINE_SCHEDULERS (default `memory,redis`), BENCH_ENGINE_WINDOW_MS
- * (default 30,000), REDIS_URL, BENCH_PROFILE=1 (bench/processes.ts), BENCH_GATEWAY_NODE_OPTIONS.
+ * (default 30,000), BENCH_ENGINE_INSTANCES (gateways on one Redis, redis scheduler; default 1), REDIS_URL,
+ * BENCH_PROFILE=1 (bench/processes.ts), BENCH_GATEWAY_NODE_OPTIONS.
  */
 import { engineRun } from './engine-bench';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       hubKey: 'bench-upstream-key-0001',
       pollIntervalMs: 1000,
       nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
+      instances: Number(process.env.BENCH_ENGINE_INSTANCES ?? 1),
     });
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   }

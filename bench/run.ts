@@ -10,7 +10,9 @@
  * Everything binds 127.0.0.1; every phase is bounded in count and time; children are killed at the end.
  * Options (env): BENCH_QUICK=1 shortens every phase (smoke run), BENCH_RUNS, REDIS_URL for the Redis figure,
  * BENCH_GATEWAY_NODE_OPTIONS for the gateway's NODE_OPTIONS (docs/benchmarks.md "Memory"), BENCH_PROFILE=1 to run every
- * gateway under `node --cpu-prof` (bench/processes.ts; bench/profile-summary.ts reads the profiles).
+ * gateway under `node --cpu-prof` (bench/processes.ts; bench/profile-summary.ts reads the profiles),
+ * BENCH_ENGINE_SCALEOUT=N (opt-in, e.g. 100000) for the scale-out check after the engine phase: N open tasks on the
+ * Redis scheduler across two instances on one Redis (lag, CPU, Redis memory; BENCH_ENGINE_SCALEOUT_WINDOW_MS, 60 s).
  */
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
@@ -83,13 +85,10 @@ async function main(): Promise<void> {
   const engine: EngineFigures[] = [];
   const engineTasks = Number(process.env.BENCH_ENGINE_TASKS ?? (QUICK ? 1000 : 10_000));
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  for (const scheduler of ['memory', 'redis'] as const) {
-    process.stderr.write(`bench: engine, ${engineTasks} open tasks, ${scheduler} scheduler\n`);
-    const e = await engineRun({ scheduler, tasks: engineTasks, windowMs: QUICK ? 8000 : 30_000, redisUrl, clientKey: CLIENT_KEY, hubKey: HUB_KEY, pollIntervalMs: POLL_INTERVAL_MS, nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '' });
-    engine.push(e);
+  const engineRow = (e: EngineFigures): void => {
     row(
       'engine',
-      `${scheduler} scheduler, ${e.openTasks} open tasks, ${e.windowSeconds} s`,
+      `${e.scheduler} scheduler, ${e.instances > 1 ? `${e.instances} instances, ` : ''}${e.openTasks} open tasks, ${e.windowSeconds} s`,
       `${e.polls} upstream polls (${e.pollsPerSecond}/s)`,
       `max ${e.maxPollsPerTaskInAnyInterval} per task in any ${POLL_INTERVAL_MS} ms (${e.tasksPolledMoreThanOncePerInterval} tasks over 1)`,
       `due lag p50 ${e.dueLagP50}, p99 ${e.dueLagP99} (${e.dueLagCount} runs)`,
@@ -97,6 +96,21 @@ async function main(): Promise<void> {
       `RSS peak ${e.gatewayRssPeakMiB} MiB`,
       e.redisBytesPerOpenTask !== undefined ? `Redis ${e.redisBytesPerOpenTask} B per open task (record + job), ${e.redisCommandsPerPoll} commands and ${e.redisCpuMsPerPoll} ms CPU per poll` : '',
     );
+  };
+  const engineOptions = { redisUrl, clientKey: CLIENT_KEY, hubKey: HUB_KEY, pollIntervalMs: POLL_INTERVAL_MS, nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '' };
+  for (const scheduler of ['memory', 'redis'] as const) {
+    process.stderr.write(`bench: engine, ${engineTasks} open tasks, ${scheduler} scheduler\n`);
+    const e = await engineRun({ scheduler, tasks: engineTasks, windowMs: QUICK ? 8000 : 30_000, ...engineOptions });
+    engine.push(e);
+    engineRow(e);
+  }
+  // Scale-out check (opt-in): many open tasks on the Redis scheduler across two instances on one Redis.
+  const scaleOut = Number(process.env.BENCH_ENGINE_SCALEOUT ?? 0);
+  if (scaleOut > 0) {
+    process.stderr.write(`bench: engine scale-out, ${scaleOut} open tasks, redis scheduler, 2 instances\n`);
+    const e = await engineRun({ scheduler: 'redis', tasks: scaleOut, instances: 2, windowMs: Number(process.env.BENCH_ENGINE_SCALEOUT_WINDOW_MS ?? 60_000), ...engineOptions });
+    engine.push(e);
+    engineRow(e);
   }
   results.engine = engine;
 
