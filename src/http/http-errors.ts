@@ -4,12 +4,28 @@
  * internal_error whose details go to the log only.
  */
 import { STATUS_CODES } from 'node:http';
-import { BridgeError, isBridgeError } from '../platform/errors';
+import { BridgeError, isBridgeError, type ErrorCode } from '../platform/errors';
 import type { Limits } from '../config/config';
 
 function mib(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
+
+/** Fastify and @fastify/multipart error codes -> the platform code, the message (or one built from the limits) and the parameter. */
+const FASTIFY_ERRORS: Readonly<Record<string, readonly [ErrorCode, string | ((limits: Limits) => string), string?]>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', (l) => `The request body is larger than ${mib(l.bodyBytes)}; send a smaller body or upload images as files.`],
+  FST_REQ_FILE_TOO_LARGE: ['payload_too_large', (l) => `An uploaded image is larger than ${mib(l.uploadBytes)}; send a smaller file.`, 'image'],
+  FST_FILES_LIMIT: ['payload_too_large', (l) => `Too many uploaded files; at most ${l.maxReferences} reference images are accepted.`, 'image'],
+  FST_PARTS_LIMIT: ['payload_too_large', 'The multipart body has too many fields; send each parameter once.'],
+  FST_FIELDS_LIMIT: ['payload_too_large', 'The multipart body has too many fields; send each parameter once.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'Unsupported Content-Type; send application/json or multipart/form-data.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_request', 'The JSON body is empty; send a JSON object.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_request', 'The request body is not valid JSON; send a JSON object.'],
+  FST_PROTO_VIOLATION: ['invalid_request', 'A multipart field name is not allowed ("__proto__", "constructor", ...).'],
+  FST_INVALID_JSON_FIELD_ERROR: ['invalid_request', 'A multipart field declared as application/json is not valid JSON; send parameters as plain text fields.'],
+  FST_MP_PREMATURE_CLOSE: ['invalid_request', 'The multipart body ended before it was complete.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'The Content-Length header does not match the body.'],
+};
 
 /** Converts a thrown value to a BridgeError; `known` is false when it was not a deliberate error. */
 export function toBridgeError(err: unknown, limits: Limits): { error: BridgeError; known: boolean } {
@@ -17,32 +33,11 @@ export function toBridgeError(err: unknown, limits: Limits): { error: BridgeErro
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; statusCode?: unknown; name?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
-  switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { error: new BridgeError('payload_too_large', `The request body is larger than ${mib(limits.bodyBytes)}; send a smaller body or upload images as files.`), known: true };
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return { error: new BridgeError('payload_too_large', `An uploaded image is larger than ${mib(limits.uploadBytes)}; send a smaller file.`, 'image'), known: true };
-    case 'FST_FILES_LIMIT':
-      return { error: new BridgeError('payload_too_large', `Too many uploaded files; at most ${limits.maxReferences} reference images are accepted.`, 'image'), known: true };
-    case 'FST_PARTS_LIMIT':
-    case 'FST_FIELDS_LIMIT':
-      return { error: new BridgeError('payload_too_large', 'The multipart body has too many fields; send each parameter once.'), known: true };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { error: new BridgeError('unsupported_media_type', 'Unsupported Content-Type; send application/json or multipart/form-data.'), known: true };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { error: new BridgeError('invalid_request', 'The JSON body is empty; send a JSON object.'), known: true };
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { error: new BridgeError('invalid_request', 'The request body is not valid JSON; send a JSON object.'), known: true };
-    case 'FST_PROTO_VIOLATION':
-      return { error: new BridgeError('invalid_request', 'A multipart field name is not allowed ("__proto__", "constructor", ...).'), known: true };
-    case 'FST_INVALID_JSON_FIELD_ERROR':
-      return { error: new BridgeError('invalid_request', 'A multipart field declared as application/json is not valid JSON; send parameters as plain text fields.'), known: true };
-    case 'FST_MP_PREMATURE_CLOSE':
-      return { error: new BridgeError('invalid_request', 'The multipart body ended before it was complete.'), known: true };
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { error: new BridgeError('invalid_request', 'The Content-Length header does not match the body.'), known: true };
-    default:
-      break;
+  const fastify = Object.hasOwn(FASTIFY_ERRORS, code) ? FASTIFY_ERRORS[code] : undefined;
+  if (fastify) {
+    const [platformCode, message, param] = fastify;
+    const text = typeof message === 'string' ? message : message(limits);
+    return { error: param === undefined ? new BridgeError(platformCode, text) : new BridgeError(platformCode, text, param), known: true };
   }
   // Fastify's JSON parser raises a SyntaxError with statusCode 400.
   if (e.name === 'SyntaxError' && status === 400) {
