@@ -17,7 +17,7 @@ import { deleteKeys, newRedis, REDIS_URL, redisOrSkip, uniquePrefix } from '../.
 import { untilAsync } from './task-scheduler.contract';
 
 const TASKS = 200;
-const INTERVAL = 300;
+const INTERVAL = 1000;
 const ALICE = { owner: 'alice', keyLabel: 'alice' };
 
 redisOrSkip()('two engine instances on one Redis', () => {
@@ -95,9 +95,10 @@ redisOrSkip()('two engine instances on one Redis', () => {
       for (let i = 1; i < times.length; i += 1) gaps.push(times[i]! - times[i - 1]!);
     }
     // A second poll within one interval (two holders of one lease) would arrive together, a gap near 0. Leases
-    // are an interval apart; arrival at the hub adds the clients' jitter, which on a loaded 2-core machine was
-    // measured up to ~200 ms, so the bound is a fifth of the interval.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 5);
+    // are an interval apart; arrival at the hub adds the senders' jitter, which on a 2-core machine loaded by
+    // parallel test runs was seen up to ~290 ms (a 13 ms gap with a 300 ms interval), so the interval is 1 s and
+    // the bound half of it: still far from the near-0 gap of a lease held twice.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2);
     const events = [...a.sink.events, ...b.sink.events];
     expect(events).toHaveLength(TASKS);
     expect(new Set(events.map((e) => e.task_id)).size).toBe(TASKS);
