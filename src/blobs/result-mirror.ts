@@ -11,11 +11,10 @@
  * BlobStore serves are stored. Never throws for one image: a failed download is reported and the caller keeps
  * the upstream's URL for it.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { UpstreamUrlImage } from '../adapter-kit/contract';
 import { sniffImageType } from '../intent/references';
-import { ADDRESS_REFUSED_CODE, guardedLookup, literalRefusal, normalizeAllowHosts, type ResolveAll } from '../security/address-guard';
+import type { ResolveAll } from '../security/address-guard';
+import { GuardedGet } from '../security/guarded-get';
 import type { ResultUrlCheck } from '../security/result-url-policy';
 import type { BlobStore } from './blob-store';
 import type { BlobUrls } from './blob-urls';
@@ -59,15 +58,9 @@ export interface ResultMirror {
   close(): void;
 }
 
-/** Why a download failed, for the warning. */
-class DownloadError extends Error {}
-
 /** The built-in mirror: node's http(s) client over guarded agents, into a BlobStore. */
 export class HttpResultMirror implements ResultMirror {
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
-  private readonly allowHosts: readonly string[];
-  private readonly maxBytes: number;
+  private readonly getter: GuardedGet;
   private readonly timeoutMs: number;
 
   constructor(
@@ -75,12 +68,16 @@ export class HttpResultMirror implements ResultMirror {
     private readonly urls: BlobUrls,
     options: ResultMirrorOptions = {},
   ) {
-    this.allowHosts = normalizeAllowHosts(options.allowHosts ?? []);
-    const lookup = guardedLookup(this.allowHosts, options.resolveAll, 'result images are only mirrored from public addresses');
-    this.httpAgent = new http.Agent({ keepAlive: false, lookup });
-    this.httpsAgent = new https.Agent({ keepAlive: false, lookup });
-    this.maxBytes = options.maxBytes ?? DEFAULT_RESULT_MIRROR_OPTIONS.maxBytes;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_RESULT_MIRROR_OPTIONS.timeoutMs;
+    this.getter = new GuardedGet({
+      guard: true,
+      allowHosts: options.allowHosts ?? [],
+      refusedBecause: 'result images are only mirrored from public addresses',
+      maxBytes: options.maxBytes ?? DEFAULT_RESULT_MIRROR_OPTIONS.maxBytes,
+      timeoutMs: this.timeoutMs,
+      userAgent: 'image-task-bridge-mirror/1',
+      ...(options.resolveAll ? { resolveAll: options.resolveAll } : {}),
+    });
   }
 
   budgetMs(count: number): number {
@@ -99,7 +96,7 @@ export class HttpResultMirror implements ResultMirror {
         continue;
       }
       try {
-        const { bytes, contentType } = await this.download(image.url);
+        const { bytes, contentType } = await this.getter.get(image.url);
         const type = sniffImageType(bytes) ?? contentType ?? image.contentType ?? 'application/octet-stream';
         const stored = await this.store.put(bytes, type);
         const url = this.urls.url(stored.key);
@@ -114,58 +111,6 @@ export class HttpResultMirror implements ResultMirror {
   }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-  }
-
-  /** GETs `url`: 200 with a body of at most maxBytes within timeoutMs, from a public address. */
-  private download(url: string): Promise<{ bytes: Buffer; contentType: string | undefined }> {
-    const target = new URL(url);
-    const where = `${target.protocol}//${target.host}`;
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.reject(new DownloadError(`${where}: not http or https`));
-    const refused = literalRefusal(target.hostname, this.allowHosts);
-    if (refused) return Promise.reject(new DownloadError(`${refused}; result images are only mirrored from public addresses`));
-    const secure = target.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (reason: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        request.destroy();
-        reject(new DownloadError(reason));
-      };
-      const request = (secure ? https : http).get(target, { agent: secure ? this.httpsAgent : this.httpAgent, headers: { accept: 'image/*', 'user-agent': 'image-task-bridge-mirror/1' } }, (response) => {
-        const status = response.statusCode ?? 0;
-        if (status !== 200) {
-          response.resume();
-          fail(`${where} answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
-          return;
-        }
-        const declared = Number(response.headers['content-length']);
-        if (Number.isFinite(declared) && declared > this.maxBytes) {
-          fail(`the image from ${where} is ${declared} bytes; at most ${this.maxBytes} are mirrored`);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let received = 0;
-        response.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > this.maxBytes) fail(`the image from ${where} is over ${this.maxBytes} bytes; at most ${this.maxBytes} are mirrored`);
-          else chunks.push(chunk);
-        });
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const type = response.headers['content-type'];
-          resolve({ bytes: Buffer.concat(chunks), contentType: typeof type === 'string' ? type : undefined });
-        });
-        response.on('error', () => fail(`the image from ${where} broke off`));
-        response.on('aborted', () => fail(`the image from ${where} broke off`));
-      });
-      const timer = setTimeout(() => fail(`no complete image from ${where} within ${this.timeoutMs} ms`), this.timeoutMs);
-      request.on('error', (err: NodeJS.ErrnoException) => fail(err.code === ADDRESS_REFUSED_CODE ? err.message : `${where}: ${err.code ?? err.message}`));
-    });
+    this.getter.close();
   }
 }

@@ -17,11 +17,10 @@
  * - the bytes must be a PNG, JPEG, WebP or GIF image (judged by the bytes, not the Content-Type).
  * A failed fetch fails the task with `reference_unavailable`, naming the reference (its URL without the query).
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { ImageIntent, ImageRef } from '../intent/intent';
 import { sniffImageType } from '../intent/references';
-import { ADDRESS_REFUSED_CODE, guardedLookup, literalRefusal, type ResolveAll } from '../security/address-guard';
+import type { ResolveAll } from '../security/address-guard';
+import { GuardedGet, GuardedGetError } from '../security/guarded-get';
 import { DEFAULT_REFERENCE_URL_POLICY, type ReferenceUrlPolicyOptions } from '../security/url-policy';
 import { redactUrlQuery } from '../util/url-text';
 
@@ -56,85 +55,33 @@ export interface HttpReferenceFetcherOptions {
 /** Defaults of HttpReferenceFetcherOptions. */
 export const DEFAULT_REFERENCE_FETCH = { timeoutMs: 20_000, maxBytes: 10 * 1024 * 1024, userAgent: 'image-task-bridge-references/1' } as const;
 
-const REFUSED_BECAUSE = 'reference images are only fetched from public addresses';
-
-/** The default fetcher: GET over agents that check the address they connect to. */
+/** The default fetcher: one guarded GET (src/security/guarded-get.ts), the bytes judged an image by themselves. */
 export class HttpReferenceFetcher implements ReferenceFetcher {
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
-  private readonly guarded: boolean;
-  private readonly timeoutMs: number;
+  private readonly getter: GuardedGet;
 
-  constructor(private readonly options: HttpReferenceFetcherOptions) {
-    this.guarded = options.policy.mode === 'public';
-    const lookup = this.guarded ? guardedLookup(options.policy.allowHosts, options.resolveAll, REFUSED_BECAUSE) : undefined;
-    // No keep-alive: every fetch connects (and so resolves and is checked) afresh.
-    this.httpAgent = new http.Agent({ keepAlive: false, ...(lookup ? { lookup } : {}) });
-    this.httpsAgent = new https.Agent({ keepAlive: false, ...(lookup ? { lookup } : {}) });
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_REFERENCE_FETCH.timeoutMs;
-  }
-
-  fetch(url: string): Promise<{ readonly bytes: Buffer; readonly mimeType: string }> {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return Promise.reject(new ReferenceFetchError('the URL cannot be parsed'));
-    }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.reject(new ReferenceFetchError(`scheme ${target.protocol} is not http or https`));
-    const refused = this.guarded ? literalRefusal(target.hostname, this.options.policy.allowHosts) : undefined;
-    if (refused) return Promise.reject(new ReferenceFetchError(`${refused}; ${REFUSED_BECAUSE}`));
-    const maxBytes = this.options.maxBytes;
-    const secure = target.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (message: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        request.destroy();
-        reject(new ReferenceFetchError(message));
-      };
-      const request = (secure ? https : http).get(
-        target,
-        { agent: secure ? this.httpsAgent : this.httpAgent, headers: { accept: 'image/*', 'user-agent': DEFAULT_REFERENCE_FETCH.userAgent } },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          if (status >= 300 && status < 400) return fail(`HTTP ${status}: redirects are not followed`);
-          if (status < 200 || status >= 300) return fail(`HTTP ${status}`);
-          const declared = Number(response.headers['content-length']);
-          if (Number.isFinite(declared) && declared > maxBytes) return fail(`the image is ${declared} bytes; the limit for one image is ${maxBytes} bytes`);
-          const chunks: Buffer[] = [];
-          let received = 0;
-          response.on('data', (chunk: Buffer) => {
-            received += chunk.length;
-            if (received > maxBytes) fail(`the image is larger than the limit for one image, ${maxBytes} bytes`);
-            else chunks.push(chunk);
-          });
-          response.on('error', () => fail('the answer broke off'));
-          response.on('end', () => {
-            if (settled) return;
-            const bytes = Buffer.concat(chunks);
-            const mimeType = sniffImageType(bytes);
-            if (!mimeType) return fail('the answer is not a PNG, JPEG, WebP or GIF image');
-            settled = true;
-            clearTimeout(timer);
-            resolve({ bytes, mimeType });
-          });
-          return undefined;
-        },
-      );
-      const timer = setTimeout(() => fail(`no complete answer within ${this.timeoutMs} ms`), this.timeoutMs);
-      request.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === ADDRESS_REFUSED_CODE) fail(err.message);
-        else fail(`the host cannot be reached (${err.code ?? err.message})`);
-      });
+  constructor(options: HttpReferenceFetcherOptions) {
+    this.getter = new GuardedGet({
+      guard: options.policy.mode === 'public',
+      allowHosts: options.policy.allowHosts,
+      refusedBecause: 'reference images are only fetched from public addresses',
+      maxBytes: options.maxBytes,
+      timeoutMs: options.timeoutMs ?? DEFAULT_REFERENCE_FETCH.timeoutMs,
+      userAgent: DEFAULT_REFERENCE_FETCH.userAgent,
+      ...(options.resolveAll ? { resolveAll: options.resolveAll } : {}),
     });
   }
 
+  async fetch(url: string): Promise<{ readonly bytes: Buffer; readonly mimeType: string }> {
+    const { bytes } = await this.getter.get(url).catch((err: unknown) => {
+      throw new ReferenceFetchError(err instanceof GuardedGetError ? err.message : String(err));
+    });
+    const mimeType = sniffImageType(bytes);
+    if (!mimeType) throw new ReferenceFetchError('the answer is not a PNG, JPEG, WebP or GIF image');
+    return { bytes, mimeType };
+  }
+
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.getter.close();
   }
 }
 

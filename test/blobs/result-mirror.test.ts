@@ -131,7 +131,7 @@ test('a redirect is not followed, an oversized image and a non-image are not sto
     const outcome = await mirror.mirror(images, defaultResultUrlCheck);
     expect(outcome.failures).toStrictEqual([
       { index: 0, reason: `${base} answered HTTP 302 (redirects are not followed)` },
-      { index: 1, reason: `the image from ${base} is 4096 bytes; at most 3000 are mirrored` },
+      { index: 1, reason: `the image from ${base} is 4096 bytes; the limit is 3000 bytes` },
       { index: 2, reason: 'The upstream answered an image of media type "text/html"; the bridge stores image/png, image/jpeg, image/webp, image/gif, image/avif.' },
     ]);
     expect(outcome.images.slice(0, 3)).toStrictEqual(images.slice(0, 3));

@@ -176,7 +176,7 @@ test('a URL reference that cannot be fetched fails the task with reference_unava
     status: 'failed',
     error: {
       code: 'reference_unavailable',
-      message: `Reference image 2 could not be fetched for the upstream, which takes the images themselves (HTTP 404): ${missing}?[redacted]`,
+      message: `Reference image 2 could not be fetched for the upstream, which takes the images themselves (${new URL(refUrl).origin} answered HTTP 404): ${missing}?[redacted]`,
     },
   });
 });

@@ -106,17 +106,17 @@ test('with REFERENCE_URL_POLICY any the operator chose every host: no guard', as
 });
 
 test('a redirect is not followed', async () => {
-  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/moved`)).toBe('HTTP 302: redirects are not followed');
+  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/moved`)).toBe(`http://127.0.0.1:${port} answered HTTP 302 (redirects are not followed)`);
   expect(seen).toStrictEqual(['/moved']);
 });
 
 test('an error status fails the fetch', async () => {
-  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/nothing-here.png`)).toBe('HTTP 404');
+  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/nothing-here.png`)).toBe(`http://127.0.0.1:${port} answered HTTP 404`);
 });
 
 test('more than the per-image limit: refused by its Content-Length, or once the streamed bytes pass it', async () => {
-  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/big-declared`)).toBe('the image is 2048 bytes; the limit for one image is 1024 bytes');
-  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/big-streamed`)).toBe('the image is larger than the limit for one image, 1024 bytes');
+  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/big-declared`)).toBe(`the image from http://127.0.0.1:${port} is 2048 bytes; the limit is 1024 bytes`);
+  expect(await failure(fetcher('any'), `http://127.0.0.1:${port}/big-streamed`)).toBe(`the image from http://127.0.0.1:${port} is over the limit of 1024 bytes`);
 });
 
 test('bytes that are no image are refused whatever the Content-Type says', async () => {
@@ -124,7 +124,7 @@ test('bytes that are no image are refused whatever the Content-Type says', async
 });
 
 test('a server that never answers is given up after the time limit', async () => {
-  expect(await failure(fetcher('any', [], 150), `http://127.0.0.1:${port}/hang`)).toBe('no complete answer within 150 ms');
+  expect(await failure(fetcher('any', [], 150), `http://127.0.0.1:${port}/hang`)).toBe(`no complete image from http://127.0.0.1:${port} within 150 ms`);
 });
 
 test('a scheme other than http(s) is refused', async () => {
@@ -162,7 +162,7 @@ describe('fetchReferenceBytes (the intent the adapter builds from)', () => {
   test('a failure names the reference by position and URL, without its query (signed URLs carry secrets there)', async () => {
     const f = fetcher('any');
     await expect(fetchReferenceBytes(intent([`http://127.0.0.1:${port}/a.png`, `http://127.0.0.1:${port}/gone.png?sig=secret`]), f)).rejects.toThrow(
-      `Reference image 2 could not be fetched for the upstream, which takes the images themselves (HTTP 404): http://127.0.0.1:${port}/gone.png?[redacted]`,
+      `Reference image 2 could not be fetched for the upstream, which takes the images themselves (http://127.0.0.1:${port} answered HTTP 404): http://127.0.0.1:${port}/gone.png?[redacted]`,
     );
     f.close();
   });
