@@ -79,6 +79,9 @@ redisOrSkip()('two engine instances on one Redis', () => {
     const queries = (async () => {
       for (let round = 0; querying; round += 1) {
         await Promise.all(ids.map((id, i) => ((i + round) % 2 ? a : b).api.get(ALICE, id, { requestId: 'q' })));
+        // A round every ~50 ms: clients that query often, not a busy loop that starves the event loop this whole
+        // test (two instances, the hub and the clients) shares.
+        await new Promise((r) => setTimeout(r, 50));
       }
     })();
     const settled = async (): Promise<boolean> => (await Promise.all(ids.map((id) => a.store.get(id)))).every((r) => (r as TaskRecord).usageSettled);
@@ -94,11 +97,11 @@ redisOrSkip()('two engine instances on one Redis', () => {
       expect(times.length).toBeGreaterThanOrEqual(4);
       for (let i = 1; i < times.length; i += 1) gaps.push(times[i]! - times[i - 1]!);
     }
-    // A second poll within one interval (two holders of one lease) would arrive together, a gap near 0. Leases
-    // are an interval apart; arrival at the hub adds the senders' jitter, which on a 2-core machine loaded by
-    // parallel test runs was seen up to ~290 ms (a 13 ms gap with a 300 ms interval), so the interval is 1 s and
-    // the bound half of it: still far from the near-0 gap of a lease held twice.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 2);
+    // A second poll within one interval (two holders of one lease) would arrive together, a gap of a few ms.
+    // Leases are an interval apart; the arrival times the hub records add the event-loop delay of this one
+    // process (both instances, the hub and the clients), which on a loaded 2-core machine was seen up to ~710 ms
+    // (a 287 ms gap with a 1 s interval). So the bound is a quarter of the interval: far from a doubled lease.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL / 4);
     const events = [...a.sink.events, ...b.sink.events];
     expect(events).toHaveLength(TASKS);
     expect(new Set(events.map((e) => e.task_id)).size).toBe(TASKS);
