@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { closedLoop, openLoop, send, type LatencySummary, type LoadRequest } from './load';
 import { cpuMs, getJson, RssPeaks, startGateway, startScript, stopChildren, type Child } from './processes';
+import { floorRequests } from './floor-requests';
 
 /** What one repetition needs to know. */
 export interface CompareOptions {
@@ -98,32 +99,7 @@ export async function compareOnce(o: CompareOptions, withFanIn: boolean): Promis
   }, 20 * 60_000);
   const rss = new RssPeaks({ gateway: gateway.child, floor: floor.child });
   try {
-    const auth = { authorization: `Bearer ${o.clientKey}` };
-    const hubAuth = { authorization: `Bearer ${o.hubKey}` };
-    const json = { 'content-type': 'application/json' };
-    const directSubmit: LoadRequest = {
-      method: 'POST',
-      path: '/hub/v1/tasks',
-      headers: { ...json, ...hubAuth },
-      body: JSON.stringify({ model: 'gpt-image-2', input: { prompt: 'A small blue glass sphere on a clean white desk', num_images: 1, output_format: 'webp', image_size: 'landscape_4_3', quality: 'low' } }),
-    };
-    const gwSubmit: LoadRequest = {
-      method: 'POST',
-      path: '/v1/images/tasks',
-      headers: { ...json, ...auth },
-      body: JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 }),
-    };
-    const hubPoll = (i: number): LoadRequest => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: hubAuth });
-    const createTasks = async (count: number): Promise<string[]> => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-      const ids: string[] = [];
-      for (let i = 0; i < count; i += 32) {
-        const batch = await Promise.all(Array.from({ length: Math.min(32, count - i) }, () => send(agent, new URL(gateway.url), gwSubmit)));
-        for (const res of batch) ids.push((JSON.parse(res.body) as { task_id: string }).task_id);
-      }
-      agent.destroy();
-      return ids;
-    };
+    const { auth, directSubmit, gwSubmit, hubPoll, createTasks } = floorRequests(o.clientKey, o.hubKey, gateway.url);
 
     // Warm-up of every path (JIT, keep-alive sockets); the poll warm-up uses tasks of its own.
     for (const url of [mock.url, floor.url]) {
@@ -193,7 +169,7 @@ export async function compareOnce(o: CompareOptions, withFanIn: boolean): Promis
 }
 
 /** 1,000 concurrent clients poll one task; the mock says how many polls reached it, and when. */
-async function fanIn(gatewayUrl: string, mockUrl: string, taskId: string, auth: Record<string, string>, intervalMs: number, durationMs: number): Promise<NonNullable<CompareFigures['pollFanIn']>> {
+async function fanIn(gatewayUrl: string, mockUrl: string, taskId: string, auth: Readonly<Record<string, string>>, intervalMs: number, durationMs: number): Promise<NonNullable<CompareFigures['pollFanIn']>> {
   const { RawPool } = await import('./raw-client');
   await send(new http.Agent(), new URL(mockUrl), { method: 'POST', path: '/stats/reset' });
   const start = performance.now();

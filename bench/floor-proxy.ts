@@ -8,6 +8,7 @@
  * when its stdin closes or after 30 minutes.
  */
 import http from 'node:http';
+import { serveAsBenchChild } from './child-server';
 
 const target = new URL(process.argv[2] ?? 'http://127.0.0.1:1');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
@@ -24,11 +25,4 @@ const server = http.createServer((req, res) => {
   });
   req.pipe(upstream);
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-setTimeout(() => process.exit(0), 30 * 60_000).unref();
+serveAsBenchChild(server, 30 * 60_000);

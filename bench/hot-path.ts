@@ -9,10 +9,10 @@
  * (bench/processes.ts) and the profile's summary is printed at the end (bench/profile-summary.ts);
  * BENCH_GATEWAY_ROOT measures another checkout's build (an old commit) under the same load generator.
  */
-import http from 'node:http';
-import { closedLoop, openLoop, send, type LoadRequest } from './load';
+import { closedLoop, openLoop, type LoadRequest } from './load';
 import { benchProfileDir, cpuMs, startGateway, startScript, stopChildren, type Child } from './processes';
 import { summarizeProfile } from './profile-summary';
+import { floorRequests } from './floor-requests';
 
 const CLIENT_KEY = 'bench-client-key-0001';
 const HUB_KEY = 'bench-upstream-key-0001';
@@ -43,32 +43,7 @@ async function main(): Promise<void> {
   const children: Child[] = [mock, floor, gateway];
   const out: string[] = [];
   try {
-    const auth = { authorization: `Bearer ${CLIENT_KEY}` };
-    const hubAuth = { authorization: `Bearer ${HUB_KEY}` };
-    const json = { 'content-type': 'application/json' };
-    const directSubmit: LoadRequest = {
-      method: 'POST',
-      path: '/hub/v1/tasks',
-      headers: { ...json, ...hubAuth },
-      body: JSON.stringify({ model: 'gpt-image-2', input: { prompt: 'A small blue glass sphere on a clean white desk', num_images: 1, output_format: 'webp', image_size: 'landscape_4_3', quality: 'low' } }),
-    };
-    const gwSubmit: LoadRequest = {
-      method: 'POST',
-      path: '/v1/images/tasks',
-      headers: { ...json, ...auth },
-      body: JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 }),
-    };
-    const hubPoll = (i: number): LoadRequest => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: hubAuth });
-    const createTasks = async (count: number): Promise<string[]> => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-      const ids: string[] = [];
-      for (let i = 0; i < count; i += 32) {
-        const batch = await Promise.all(Array.from({ length: Math.min(32, count - i) }, () => send(agent, new URL(gateway.url), gwSubmit)));
-        for (const res of batch) ids.push((JSON.parse(res.body) as { task_id: string }).task_id);
-      }
-      agent.destroy();
-      return ids;
-    };
+    const { auth, directSubmit, gwSubmit, hubPoll, createTasks } = floorRequests(CLIENT_KEY, HUB_KEY, gateway.url);
     await closedLoop(mock.url, () => directSubmit, WARM_UP, 2);
     await closedLoop(floor.url, () => directSubmit, WARM_UP, 2);
     await closedLoop(floor.url, hubPoll, WARM_UP, 2);

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { serveAsBenchChild } from './child-server';
 
 const DELAY_MS = Number(process.argv[2] ?? 2000);
 const IMAGE_BYTES = Number(process.argv[3] ?? 2 * 1024 * 1024);
@@ -55,11 +56,4 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-setTimeout(() => process.exit(0), 15 * 60_000).unref();
+serveAsBenchChild(server, 15 * 60_000);

@@ -4,6 +4,7 @@
  * Tasks stay "running" so every gateway poll that reaches it is counted in GET /stats.
  */
 import http from 'node:http';
+import { serveAsBenchChild } from './child-server';
 
 let submits = 0;
 let polls = 0;
@@ -67,11 +68,4 @@ function perTaskStats(intervalMs: number): { tasksPolled: number; polls: number;
   return { tasksPolled: perTask.size, polls: total, maxPollsPerTaskInAnyInterval: max, tasksOverOne: over };
 }
 
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-setTimeout(() => process.exit(0), 15 * 60_000).unref();
+serveAsBenchChild(server, 15 * 60_000);
