@@ -67,8 +67,10 @@ export async function startGateway(hubUrl: string, env: Record<string, string>, 
   const root = process.env.BENCH_GATEWAY_ROOT || ROOT;
   // Older checkouts had the command line in dist/src/cli.js.
   const main = [join(root, 'dist', 'src', 'cli', 'main.js'), join(root, 'dist', 'src', 'cli.js')].find((f) => existsSync(f)) ?? '';
-  const child = spawn(process.execPath, [...profileArgs, main, 'serve'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  // BENCH_GATEWAY_NODE_ARGS: node flags NODE_OPTIONS refuses (e.g. --trace-gc); the gateway's stdout is then shown.
+  const extraArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...profileArgs, ...extraArgs, main, 'serve'], {
+    stdio: ['ignore', extraArgs.length > 0 ? 'inherit' : 'ignore', 'inherit'],
     env: { PATH: process.env.PATH ?? '', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), HOST: '127.0.0.1', PORT: String(port), HUB_BASE_URL: hubUrl, ...env },
   });
   const url = `http://127.0.0.1:${port}`;
