@@ -43,6 +43,12 @@ interface BridgeRequestState {
   errorCode?: string;
 }
 
+/** The request decorator holding a request's BridgeRequestState (null until the bridge's onRequest hook). */
+const REQUEST_STATE: unique symbol = Symbol('image-task-bridge.requestState');
+interface StatefulRequest {
+  [REQUEST_STATE]: BridgeRequestState | null;
+}
+
 /** Options of the bridge plugin: fastify's register options (`prefix`) and where the operational routes go. */
 export interface BridgePluginOptions extends FastifyPluginOptions, BridgeRouteOptions {
   /** Close the container's store and clients (closeAppContainer) when the host closes (default false: they are yours). */
@@ -172,9 +178,18 @@ export function createBridgePlugin(container: DependencyContainer, defaults: Bri
     // Options given at registration (fastify's convention) win over those given to createBridgePlugin.
     const options: BridgePluginOptions = { ...defaults, ...registered };
     const routes = bridgeRoutes(options);
-    // Per-request state lives here rather than on a FastifyRequest property declared with `declare module
-    // 'fastify'`: such a declaration would reach every host that imports the package.
-    const states = new WeakMap<FastifyRequest, BridgeRequestState>();
+    // Per-request state is a request decorator under a symbol (fastify's decorateRequest, in this encapsulated
+    // context only), not a property declared with `declare module 'fastify'`, which would reach every host that
+    // imports the package. It was a WeakMap keyed by the request: V8 drops WeakMap entries only in a full GC, so
+    // every request's state and child logger went to the old space and waited for the next mark-compact (about
+    // half of the bytes promoted per request; docs/benchmarks.md "Promoted bytes").
+    app.decorateRequest(REQUEST_STATE, null);
+    const states = {
+      get: (request: FastifyRequest): BridgeRequestState | undefined => (request as unknown as StatefulRequest)[REQUEST_STATE] ?? undefined,
+      set: (request: FastifyRequest, state: BridgeRequestState): void => {
+        (request as unknown as StatefulRequest)[REQUEST_STATE] = state;
+      },
+    };
     const stateOf = (request: FastifyRequest): BridgeRequestState => states.get(request) as BridgeRequestState;
     app.removeContentTypeParser(['text/plain', 'application/json']);
     // fastify's JSON parser behind a nesting check on the raw text (src/http/json-body.ts).
