@@ -11,7 +11,6 @@ import { ADAPTER_CLASSES } from './adapter-classes';
 import type { BlobStore } from '../blobs/blob-store';
 import { BlobUrls } from '../blobs/blob-urls';
 import { FileSystemBlobStore } from '../blobs/fs-blob-store';
-import { S3BlobStore } from '../blobs/s3-blob-store';
 import { HttpResultMirror, type ResultMirror, type ResultMirrorOptions } from '../blobs/result-mirror';
 import { cryptoRandom, systemClock } from '../core/system';
 import { AdapterRegistry } from '../routing/registry';
@@ -30,8 +29,6 @@ import { HttpReferenceFetcher, type ReferenceFetcher } from '../tasks/reference-
 import type { Clock, Logger, Random } from '../core/ports';
 import type { TaskNotifier, TaskStore } from '../tasks/ports';
 import { buildTaskNotifier } from './task-notifier';
-import { RedisTaskStore } from '../tasks/redis-task-store';
-import { BullMqTaskScheduler } from '../tasks/engine/bullmq-task-scheduler';
 import { resolveEngineOptions, type EngineOptions } from '../tasks/engine/engine-options';
 import { MemoryTaskScheduler } from '../tasks/engine/memory-task-scheduler';
 import { TaskEngine } from '../tasks/engine/task-engine';
@@ -41,7 +38,6 @@ import { TaskAdvancer } from '../tasks/task-advancer';
 import type { TaskOptions } from '../tasks/task-options';
 import { TaskService } from '../tasks/task-service';
 import { preferWaitTimeoutMs, TaskSubmitter } from '../tasks/task-submitter';
-import { RedisSubmitLimiter } from '../security/redis-submit-limiter';
 import { MemorySubmitLimiter, type SubmitLimits } from '../security/submit-limiter';
 import { createReferenceUrlCheck } from '../security/url-policy';
 import { createResultUrlCheck, type ResultUrlCheck } from '../security/result-url-policy';
@@ -49,6 +45,7 @@ import type { SubmitLimiter } from '../security/ports';
 import { DEFAULT_UPSTREAM_CLIENT_OPTIONS, HttpUpstreamClient, type UpstreamClientOptions } from '../upstream/http-upstream-client';
 import { idempotencyPendingTtlMs } from '../security/idempotency';
 import type { UpstreamClient } from '../upstream/upstream-client';
+import { loadBullMqTaskScheduler, loadRedisSubmitLimiter, loadRedisTaskStore, loadS3BlobStore } from './optional-modules';
 import {
   ADAPTERS,
   AUTHENTICATOR,
@@ -214,7 +211,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
   value<TaskStore>(TASK_STORE, () => {
     const store: TaskStore =
       config.taskStore === 'redis'
-        ? new RedisTaskStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
+        ? new (loadRedisTaskStore().RedisTaskStore)({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
         : new MemoryTaskStore(c.resolve<Clock>(CLOCK));
     closers.push(() => store.close());
     return store;
@@ -230,7 +227,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     };
     const limiter: SubmitLimiter =
       config.taskStore === 'redis'
-        ? new RedisSubmitLimiter(limits, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
+        ? new (loadRedisSubmitLimiter().RedisSubmitLimiter)(limits, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
         : new MemorySubmitLimiter(c.resolve<Clock>(CLOCK), limits);
     closers.push(() => limiter.close());
     return limiter;
@@ -241,7 +238,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     const randomBytes = (n: number): Buffer => random.bytes(n);
     const { blobs } = config;
     const store: BlobStore =
-      blobs.store === 's3' && blobs.s3 !== undefined ? new S3BlobStore({ ...blobs.s3, randomBytes }) : new FileSystemBlobStore({ dir: blobs.dir, randomBytes });
+      blobs.store === 's3' && blobs.s3 !== undefined ? new (loadS3BlobStore().S3BlobStore)({ ...blobs.s3, randomBytes }) : new FileSystemBlobStore({ dir: blobs.dir, randomBytes });
     closers.push(() => store.close());
     return store;
   });
@@ -309,7 +306,7 @@ export function createAppContainer(config: AppConfig, overrides: AppContainerOve
     if (config.taskStore !== 'redis') return new MemoryTaskScheduler({ concurrency: Math.max(1, options.concurrency), retryMs: options.retryFirstMs });
     const logger = c.resolve<Logger>(LOGGER);
     // The engine's BullMQ keys sit under the deployment's prefix: `${REDIS_KEY_PREFIX}engine:tasks:...`.
-    return new BullMqTaskScheduler({
+    return new (loadBullMqTaskScheduler().BullMqTaskScheduler)({
       url: config.redisUrl,
       prefix: `${config.redisKeyPrefix}engine`,
       queueName: options.queueName,

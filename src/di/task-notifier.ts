@@ -7,7 +7,7 @@
 import type { AppConfig } from '../config/config';
 import type { Clock, Logger } from '../core/ports';
 import type { TaskNotifier } from '../tasks/ports';
-import { BullmqTaskNotifier } from '../webhooks/bullmq-task-notifier';
+import { loadBullmqTaskNotifier } from './optional-modules';
 import { InProcessTaskNotifier } from '../webhooks/in-process-task-notifier';
 import { DEFAULT_WEBHOOK_RETRY_POLICY } from '../webhooks/retry-schedule';
 import { WebhookDelivery, type WebhookMetrics } from '../webhooks/webhook-delivery';
@@ -31,7 +31,7 @@ export function buildTaskNotifier(config: AppConfig, secret: string, clock: Cloc
   const policy = { ...DEFAULT_WEBHOOK_RETRY_POLICY, maxTotalMs: retryMaxMs };
   const notifier =
     config.taskStore === 'redis'
-      ? new BullmqTaskNotifier(delivery, policy, log, { redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
+      ? new (loadBullmqTaskNotifier().BullmqTaskNotifier)(delivery, policy, log, { redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.limits.redisCommandTimeoutMs })
       : new InProcessTaskNotifier(delivery, policy, log);
   return {
     notifier,
