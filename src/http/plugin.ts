@@ -205,7 +205,7 @@ export function createBridgePlugin(container: DependencyContainer, defaults: Bri
       const requestId = requestIdFrom(request.headers['x-request-id']);
       states.set(request, { requestId, log: withBindings(logger, { request_id: requestId }), model: '-', upstreamSeconds: 0 });
       reply.header('x-request-id', requestId);
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+      reply.headers(SECURITY_HEADERS);
     });
 
     app.addHook('onResponse', async (request, reply) => {

@@ -10,22 +10,39 @@ export function levelEnabled(logger: Logger, level: LogLevelName): boolean {
   return logger.isLevelEnabled ? logger.isLevelEnabled(level) : true;
 }
 
+/** A Logger that merges `bindings` into each line it writes; one object per binding (no closures per call). */
+class BoundLogger implements Logger {
+  constructor(
+    private readonly logger: Logger,
+    private readonly bindings: Readonly<Record<string, unknown>>,
+  ) {}
+
+  debug(obj: object, msg?: string): void {
+    if (levelEnabled(this.logger, 'debug')) this.logger.debug({ ...this.bindings, ...obj }, msg);
+  }
+
+  info(obj: object, msg?: string): void {
+    if (levelEnabled(this.logger, 'info')) this.logger.info({ ...this.bindings, ...obj }, msg);
+  }
+
+  warn(obj: object, msg?: string): void {
+    if (levelEnabled(this.logger, 'warn')) this.logger.warn({ ...this.bindings, ...obj }, msg);
+  }
+
+  error(obj: object, msg?: string): void {
+    if (levelEnabled(this.logger, 'error')) this.logger.error({ ...this.bindings, ...obj }, msg);
+  }
+
+  child(more: object): Logger {
+    return new BoundLogger(this.logger, { ...this.bindings, ...more });
+  }
+
+  isLevelEnabled(level: LogLevelName): boolean {
+    return levelEnabled(this.logger, level);
+  }
+}
+
 /** `logger` with `bindings` added to every line; nothing is merged for a level that is off. */
 export function withBindings(logger: Logger, bindings: Readonly<Record<string, unknown>>): Logger {
-  return {
-    debug: (obj, msg) => {
-      if (levelEnabled(logger, 'debug')) logger.debug({ ...bindings, ...obj }, msg);
-    },
-    info: (obj, msg) => {
-      if (levelEnabled(logger, 'info')) logger.info({ ...bindings, ...obj }, msg);
-    },
-    warn: (obj, msg) => {
-      if (levelEnabled(logger, 'warn')) logger.warn({ ...bindings, ...obj }, msg);
-    },
-    error: (obj, msg) => {
-      if (levelEnabled(logger, 'error')) logger.error({ ...bindings, ...obj }, msg);
-    },
-    child: (more) => withBindings(logger, { ...bindings, ...more }),
-    isLevelEnabled: (level) => levelEnabled(logger, level),
-  };
+  return new BoundLogger(logger, bindings);
 }
