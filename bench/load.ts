@@ -42,15 +42,15 @@ export function summarize(latencies: number[], errors: number, elapsedMs: number
   };
 }
 
-/** Sends one request; resolves with the status code and body. */
-export function send(agent: http.Agent, baseUrl: URL, req: LoadRequest): Promise<{ status: number; body: string }> {
+/** Sends one request; resolves with the status code, headers and body. */
+export function send(agent: http.Agent, baseUrl: URL, req: LoadRequest): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const r = http.request(
       { agent, host: baseUrl.hostname, port: baseUrl.port, method: req.method, path: req.path, headers: { ...req.headers, ...(req.body ? { 'content-length': Buffer.byteLength(req.body) } : {}) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       },
     );
