@@ -28,6 +28,9 @@ interface ChannelState {
   readonly reserved: Map<string, number>;
 }
 
+/** How long after its time a reserved slot of a task that never came back is kept. */
+const RESERVED_SLOT_KEPT_MS = 60_000;
+
 /** How long a task is put off when its channel's polls are all in flight (they end within a poll's time). */
 const BUSY_RETRY_MS = 250;
 
@@ -81,10 +84,16 @@ export class ChannelPollLimiter implements PollGate {
     };
   }
 
-  /** Keeps a put-off task's slot; slots of tasks that never came back (they ended) are dropped after a minute. */
+  /**
+   * Keeps a put-off task's slot; slots of tasks that never came back (they ended) are dropped a minute after their
+   * time. Slots are handed out in increasing order and a task is reserved only when it holds none, so the Map's
+   * insertion order is slot order and the stale ones are at its front: dropping them costs what is dropped. (A
+   * scan of the whole Map every 1,000 reservations took milliseconds with 100,000 tasks put off.)
+   */
   private reserve(state: ChannelState, taskId: string, at: number, now: number): void {
-    if (state.reserved.size >= 10_000 && state.reserved.size % 1000 === 0) {
-      for (const [id, t] of state.reserved) if (t < now - 60_000) state.reserved.delete(id);
+    for (const [id, t] of state.reserved) {
+      if (t >= now - RESERVED_SLOT_KEPT_MS) break;
+      state.reserved.delete(id);
     }
     state.reserved.set(taskId, at);
   }

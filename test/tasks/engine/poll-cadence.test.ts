@@ -65,6 +65,26 @@ describe('ChannelPollLimiter', () => {
     expect(take('t8')).toBe(500);
   });
 
+  test('the slot of a put-off task that never came back is dropped a minute after its time; later slots are kept', () => {
+    let now = 0;
+    const limiter = new ChannelPollLimiter({ concurrency: 100, ratePerSecond: 4 }, () => now);
+    const take = (id: string) => {
+      const answer = limiter.tryAcquire('a', id);
+      if ('release' in answer) answer.release();
+      return 'release' in answer ? 'polled' : answer.retryInMs;
+    };
+    expect(['t1', 't2', 't3', 't4', 't5'].map(take)).toStrictEqual(['polled', 'polled', 'polled', 'polled', 250]);
+    // t5 (slot at 250) does not come back. A minute and a bit later the burst is free again, and the next
+    // reservation (t10, slot at 60,501) drops t5's stale one.
+    now = 60_251;
+    expect(['t6', 't7', 't8', 't9', 't10'].map(take)).toStrictEqual(['polled', 'polled', 'polled', 'polled', 250]);
+    // t5 coming back now is a new task at the end of the line, not a holder of a slot it let pass.
+    expect(take('t5')).toBe(500);
+    // t10's slot was kept.
+    now = 60_501;
+    expect(take('t10')).toBe('polled');
+  });
+
   test('refuses nonsense limits', () => {
     expect(() => new ChannelPollLimiter({ concurrency: 0, ratePerSecond: 1 })).toThrow(RangeError);
     expect(() => new ChannelPollLimiter({ concurrency: 1, ratePerSecond: 0 })).toThrow(RangeError);
