@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import { closedLoop, openLoop, send, type LatencySummary, type LoadRequest } from './load';
+import { gcText, loopProbe, type LoopFigures, type LoopProbe } from './loop-probe';
 import { cpuMs, getJson, RssPeaks, startGateway, startScript, stopChildren, type Child } from './processes';
 import { floorRequests } from './floor-requests';
 
@@ -43,6 +44,8 @@ export interface CompareFigures {
   /** Queries of tasks whose poll is not due (answered from the store): gateway only. */
   storeQuery: { cpuMsPerRequest: number; c1: LatencySummary; bestRateUnder10msP99: number };
   throughput: Record<'floorSubmit' | 'gatewaySubmit' | 'floorPoll' | 'gatewayPoll', number>;
+  /** The gateway's rate searches step by step, with what its event-loop probe saw in each step (GC pauses). */
+  gatewayRateSteps: { submit: RateStep[]; poll: RateStep[] };
   rssPeakMiB: Record<string, number>;
   gatewayTasksStored: number;
   pollFanIn?: {
@@ -61,6 +64,22 @@ export interface CompareFigures {
   };
 }
 
+/** One step of a rate search. */
+export interface RateStep {
+  rate: number;
+  p99: number;
+  errors: number;
+  /** The gateway's event-loop delay and GC pauses during the step. */
+  loop?: LoopFigures;
+}
+
+/** A rate search's steps as one short text: the last step (the one that ended it, unless all passed) and its GC. */
+export function rateStepsText(steps: readonly RateStep[]): string {
+  const last = steps[steps.length - 1];
+  if (!last) return 'no steps';
+  return `last step ${last.rate}/s p99 ${last.p99} ms${last.loop ? `, event-loop delay max ${last.loop.maxMs} ms, GC ${gcText(last.loop)}` : ''}`;
+}
+
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function added(target: LatencySummary, direct: LatencySummary): Added {
@@ -69,16 +88,27 @@ function added(target: LatencySummary, direct: LatencySummary): Added {
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Highest open-loop rate (of `rates`) with p99 < 10 ms and no errors; stops at the first failing step. */
-async function bestRate(url: string, make: (i: number) => LoadRequest, rates: number[], stepMs: number): Promise<number> {
+/**
+ * Highest open-loop rate (of `rates`) with p99 < 10 ms and no errors; stops at the first failing step. With a probe
+ * (the gateway's), each step also records what the gateway's event loop and GC did during it.
+ */
+async function rateSearch(url: string, make: (i: number) => LoadRequest, rates: number[], stepMs: number, probed?: { probe: LoopProbe; gateway: Child }): Promise<{ best: number; steps: RateStep[] }> {
   let best = 0;
+  const steps: RateStep[] = [];
   for (const rate of rates) {
-    const s = await openLoop(url, make, rate, stepMs);
+    const run = () => openLoop(url, make, rate, stepMs);
+    const { result: s, loop } = probed ? await probed.probe.window(probed.gateway, run) : { result: await run(), loop: undefined };
+    steps.push({ rate, p99: s.p99, errors: s.errors, ...(loop ? { loop } : {}) });
     if (!(s.p99 < 10 && s.errors === 0)) break;
     best = rate;
     await pause(300);
   }
-  return best;
+  return { best, steps };
+}
+
+/** The highest rate of a rate search. */
+async function bestRate(url: string, make: (i: number) => LoadRequest, rates: number[], stepMs: number): Promise<number> {
+  return (await rateSearch(url, make, rates, stepMs)).best;
 }
 
 /** Runs one repetition with fresh processes; kills them at the end. */
@@ -91,7 +121,8 @@ export async function compareOnce(o: CompareOptions, withFanIn: boolean): Promis
 
   const mock = await startScript('mock-hub.js');
   const floor = await startScript('floor-proxy.js', [mock.url]);
-  const gateway = await startGateway(mock.url, o.gatewayEnv, o.gatewayNodeOptions);
+  const probe = loopProbe();
+  const gateway = await startGateway(mock.url, { ...o.gatewayEnv, ...probe.env }, `${o.gatewayNodeOptions} ${probe.nodeOptions}`.trim());
   const children: Child[] = [mock, floor, gateway];
   const hardStop = setTimeout(() => {
     for (const c of children) c.child.kill('SIGKILL');
@@ -149,18 +180,18 @@ export async function compareOnce(o: CompareOptions, withFanIn: boolean): Promis
     const storeCpu = r3((cpuMs(gateway.child.pid) - storeBefore) / storeC1.count);
     const storeBest = await bestRate(gateway.url, hotQuery, rates, stepMs);
 
-    const throughput = {
-      floorSubmit: await bestRate(floor.url, () => directSubmit, rates, stepMs),
-      gatewaySubmit: await bestRate(gateway.url, () => gwSubmit, rates, stepMs),
-      floorPoll: await bestRate(floor.url, hubPoll, rates, stepMs),
-      gatewayPoll: await bestRate(gateway.url, duePoll, rates, stepMs),
-    };
+    const floorSubmit = await bestRate(floor.url, () => directSubmit, rates, stepMs);
+    const gatewaySubmit = await rateSearch(gateway.url, () => gwSubmit, rates, stepMs, { probe, gateway });
+    const floorPoll = await bestRate(floor.url, hubPoll, rates, stepMs);
+    const gatewayPoll = await rateSearch(gateway.url, duePoll, rates, stepMs, { probe, gateway });
+    const throughput = { floorSubmit, gatewaySubmit: gatewaySubmit.best, floorPoll, gatewayPoll: gatewayPoll.best };
+    const gatewayRateSteps = { submit: gatewaySubmit.steps, poll: gatewayPoll.steps };
 
     let pollFanIn: CompareFigures['pollFanIn'];
     if (withFanIn) pollFanIn = await fanIn(gateway.url, mock.url, (await createTasks(1))[0] as string, auth, o.pollIntervalMs, o.quick ? 2000 : 5000);
 
     const gatewayTasksStored = ((await getJson(mock.url, '/stats')) as { acceptedSinceStart: number }).acceptedSinceStart;
-    return { submit, poll, storeQuery: { cpuMsPerRequest: storeCpu, c1: storeC1, bestRateUnder10msP99: storeBest }, throughput, rssPeakMiB: rss.stop(), gatewayTasksStored, ...(pollFanIn ? { pollFanIn } : {}) };
+    return { submit, poll, storeQuery: { cpuMsPerRequest: storeCpu, c1: storeC1, bestRateUnder10msP99: storeBest }, throughput, gatewayRateSteps, rssPeakMiB: rss.stop(), gatewayTasksStored, ...(pollFanIn ? { pollFanIn } : {}) };
   } finally {
     rss.stop();
     clearTimeout(hardStop);

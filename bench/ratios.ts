@@ -4,7 +4,7 @@
  * concurrency 1 <= 1.5x, highest rate with p99 < 10 ms >= 0.7x, peak RSS <= 1.5x the floor's plus the stored
  * tasks' bytes.
  */
-import type { CompareFigures, ShapeFigures } from './compare';
+import { rateStepsText, type CompareFigures, type ShapeFigures } from './compare';
 
 /** One figure over the repetitions. */
 export interface RangeFigure {
@@ -67,7 +67,7 @@ export function summarizeRuns(runs: CompareFigures[], heapBytesPerTask: number):
       `run ${i + 1} | submit c=1 added p50/p99 floor ${s?.floorAdded.p50}/${s?.floorAdded.p99} gateway ${s?.gatewayAdded.p50}/${s?.gatewayAdded.p99} ms` +
         ` | poll c=1 added p50/p99 floor ${p?.floorAdded.p50}/${p?.floorAdded.p99} gateway ${p?.gatewayAdded.p50}/${p?.gatewayAdded.p99} ms` +
         ` | CPU/req at 1000/s submit floor ${s1k?.floorCpuMsPerRequest} gateway ${s1k?.gatewayCpuMsPerRequest}, poll floor ${p1k?.floorCpuMsPerRequest} gateway ${p1k?.gatewayCpuMsPerRequest} ms` +
-        ` | best rate submit floor ${r.throughput.floorSubmit} gateway ${r.throughput.gatewaySubmit}, poll floor ${r.throughput.floorPoll} gateway ${r.throughput.gatewayPoll}/s` +
+        ` | best rate submit floor ${r.throughput.floorSubmit} gateway ${r.throughput.gatewaySubmit}/s (${rateStepsText(r.gatewayRateSteps.submit)}), poll floor ${r.throughput.floorPoll} gateway ${r.throughput.gatewayPoll}/s (${rateStepsText(r.gatewayRateSteps.poll)})` +
         ` | store-answered query CPU ${r.storeQuery.cpuMsPerRequest} ms, c=1 p50/p99 ${r.storeQuery.c1.p50}/${r.storeQuery.c1.p99} ms, best ${r.storeQuery.bestRateUnder10msP99}/s` +
         ` | peak RSS floor ${r.rssPeakMiB.floor} gateway ${r.rssPeakMiB.gateway} MiB with <= ${r.gatewayTasksStored} tasks stored` +
         (r.pollFanIn ? ` | fan-in ${r.pollFanIn.clientPolls} client polls -> ${r.pollFanIn.upstreamPolls} upstream polls of ${r.pollFanIn.tasksPolled} tasks, max ${r.pollFanIn.maxUpstreamPollsPerTaskInAnyInterval} per task per interval (${r.pollFanIn.tasksOverOnePerInterval} tasks over 1), errors ${r.pollFanIn.errors}` : ''),

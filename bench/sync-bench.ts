@@ -12,11 +12,12 @@
  * BENCH_SYNC_POLL_CONCURRENCY set the gateway's ENGINE_CONCURRENCY and POLL_CONCURRENCY_PER_CHANNEL, which bounds
  * a synchronous channel's calls in flight: a call is the engine's poll of the task).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, send } from './load';
+import { gcText, loopProbe, type LoopFigures } from './loop-probe';
 import { cpuMs, getJson, RssPeaks, rssMiB, startGateway, startScript, stopChildren, type Child } from './processes';
 
 /** What one synchronous-upstream run measured. */
@@ -37,7 +38,7 @@ export interface SyncFigures {
   submitP99Ms: number;
   gatewayRssBeforeMiB: number;
   gatewayRssPeakMiB: number;
-  eventLoopDelayMs: { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number; count: number };
+  eventLoopDelayMs: LoopFigures;
   gatewayCpuSeconds: number;
   storedMiB: number;
 }
@@ -66,7 +67,7 @@ function dirBytes(dir: string): number {
 export async function syncRun(o: SyncRunOptions): Promise<SyncFigures> {
   const mock = await startScript('mock-gemini.js', [String(o.delayMs), String(o.imageBytes)]);
   const dir = mkdtempSync(join(tmpdir(), 'itb-bench-sync-'));
-  const eldFile = join(dir, 'event-loop.json');
+  const probe = loopProbe(dir);
   const configFile = join(dir, 'bridge.json');
   writeFileSync(configFile, JSON.stringify({ channels: [{ id: 'gemini-bench', adapter: 'gemini', base_url: mock.url, api_key_env: 'BENCH_GEMINI_KEY', models: ['NanoBanana'], priority: 1 }] }));
   const env: Record<string, string> = {
@@ -75,83 +76,45 @@ export async function syncRun(o: SyncRunOptions): Promise<SyncFigures> {
     CONFIG_FILE: configFile,
     BENCH_GEMINI_KEY: 'bench-gemini-key-0001',
     BLOB_DIR: join(dir, 'blobs'),
-    BENCH_ELD_FILE: eldFile,
+    ...probe.env,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '100000000',
     MAX_OPEN_TASKS_PER_OWNER: '100000000',
     ...o.limits,
   };
-  const probe = `--require ${join(__dirname, 'event-loop-probe.js')}`;
-  const gateway = await startGateway(mock.url, env, `${o.nodeOptions} ${probe}`.trim());
+  const gateway = await startGateway(mock.url, env, `${o.nodeOptions} ${probe.nodeOptions}`.trim());
   const children: Child[] = [mock, gateway];
   const hardStop = setTimeout(() => {
     for (const c of children) c.child.kill('SIGKILL');
     process.exit(3);
   }, 10 * 60_000);
   try {
-    const base = new URL(gateway.url);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.clientKey}` };
     await new Promise((r) => setTimeout(r, 500));
     const rssBefore = rssMiB(gateway.child.pid);
-    gateway.child.kill('SIGUSR2'); // the probe resets its histogram: the window starts here
-    const rss = new RssPeaks({ gateway: gateway.child });
-    const cpuBefore = cpuMs(gateway.child.pid);
-    const started = performance.now();
-    const submitMs: number[] = [];
-    const ids = await Promise.all(
-      Array.from({ length: o.tasks }, async (_, i) => {
-        const t0 = performance.now();
-        const body = JSON.stringify({ model: 'NanoBanana', prompt: `A small blue glass sphere on a white desk, variant ${i}`, aspect_ratio: '1:1' });
-        const res = await send(agent, base, { method: 'POST', path: '/v1/images/tasks', headers, body });
-        submitMs.push(performance.now() - t0);
-        if (res.status !== 201) throw new Error(`submit answered ${res.status}: ${res.body.slice(0, 200)}`);
-        return (JSON.parse(res.body) as { task_id: string }).task_id;
-      }),
-    );
-    const open = new Set(ids);
-    let succeeded = 0;
-    let failed = 0;
-    const deadline = started + 5 * 60_000;
-    while (open.size > 0 && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
-      await Promise.all(
-        [...open].map(async (id) => {
-          const res = await send(agent, base, { method: 'GET', path: `/v1/images/tasks/${id}`, headers });
-          const status = (JSON.parse(res.body) as { data: { status: string } }).data.status;
-          if (status === 'succeeded' || status === 'failed') {
-            open.delete(id);
-            if (status === 'succeeded') succeeded++;
-            else failed++;
-          }
-        }),
-      );
-    }
-    const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
-    const cpu = cpuMs(gateway.child.pid) - cpuBefore;
-    const peak = rss.stop().gateway ?? 0;
+    // The probe's window is the whole run: from the first submit until every task was seen terminal.
+    const { result: run, loop: eventLoop } = await probe.window(gateway, () => submitAndWait(gateway, agent, headers, o));
     agent.destroy();
-    await new Promise((r) => setTimeout(r, 300)); // one more probe write after the window
-    const eventLoop = JSON.parse(readFileSync(eldFile, 'utf8')) as SyncFigures['eventLoopDelayMs'];
     const stats = (await getJson(mock.url, '/stats')) as { calls: number; maxOpen: number; spanMs: number };
-    const sorted = [...submitMs].sort((a, b) => a - b);
+    const sorted = [...run.submitMs].sort((a, b) => a - b);
     return {
       tasks: o.tasks,
       upstreamDelayMs: o.delayMs,
       imageBytes: o.imageBytes,
       limits: { ...o.limits },
-      succeeded,
-      failed,
-      totalSeconds,
+      succeeded: run.succeeded,
+      failed: run.failed,
+      totalSeconds: run.totalSeconds,
       upstreamSpanSeconds: Math.round(stats.spanMs / 100) / 10,
       mostCallsOpenAtOnce: stats.maxOpen,
       upstreamCalls: stats.calls,
       submitP50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
       submitP99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
       gatewayRssBeforeMiB: rssBefore,
-      gatewayRssPeakMiB: peak,
+      gatewayRssPeakMiB: run.rssPeakMiB,
       eventLoopDelayMs: eventLoop,
-      gatewayCpuSeconds: Math.round(cpu / 100) / 10,
+      gatewayCpuSeconds: Math.round(run.cpuMs / 100) / 10,
       storedMiB: Math.round(dirBytes(join(dir, 'blobs')) / 1024 / 1024),
     };
   } finally {
@@ -159,6 +122,56 @@ export async function syncRun(o: SyncRunOptions): Promise<SyncFigures> {
     await stopChildren(children);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the measured window of a run saw. */
+interface SyncWindow {
+  submitMs: number[];
+  succeeded: number;
+  failed: number;
+  totalSeconds: number;
+  cpuMs: number;
+  rssPeakMiB: number;
+}
+
+/** Submits every task at once, then queries the open ones once a second until all are terminal (or 5 minutes). */
+async function submitAndWait(gateway: Child, agent: http.Agent, headers: Record<string, string>, o: SyncRunOptions): Promise<SyncWindow> {
+  const base = new URL(gateway.url);
+  const rss = new RssPeaks({ gateway: gateway.child });
+  const cpuBefore = cpuMs(gateway.child.pid);
+  const started = performance.now();
+  const submitMs: number[] = [];
+  const ids = await Promise.all(
+    Array.from({ length: o.tasks }, async (_, i) => {
+      const t0 = performance.now();
+      const body = JSON.stringify({ model: 'NanoBanana', prompt: `A small blue glass sphere on a white desk, variant ${i}`, aspect_ratio: '1:1' });
+      const res = await send(agent, base, { method: 'POST', path: '/v1/images/tasks', headers, body });
+      submitMs.push(performance.now() - t0);
+      if (res.status !== 201) throw new Error(`submit answered ${res.status}: ${res.body.slice(0, 200)}`);
+      return (JSON.parse(res.body) as { task_id: string }).task_id;
+    }),
+  );
+  const open = new Set(ids);
+  let succeeded = 0;
+  let failed = 0;
+  const deadline = started + 5 * 60_000;
+  while (open.size > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    await Promise.all(
+      [...open].map(async (id) => {
+        const res = await send(agent, base, { method: 'GET', path: `/v1/images/tasks/${id}`, headers });
+        const status = (JSON.parse(res.body) as { data: { status: string } }).data.status;
+        if (status === 'succeeded' || status === 'failed') {
+          open.delete(id);
+          if (status === 'succeeded') succeeded++;
+          else failed++;
+        }
+      }),
+    );
+  }
+  const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
+  const cpu = cpuMs(gateway.child.pid) - cpuBefore;
+  return { submitMs, succeeded, failed, totalSeconds, cpuMs: cpu, rssPeakMiB: rss.stop().gateway ?? 0 };
 }
 
 /** The table row of a run. */
@@ -169,7 +182,7 @@ export function syncRow(f: SyncFigures): string {
     `${f.tasks} tasks at once, ${f.upstreamDelayMs / 1000} s calls, ${(f.imageBytes / 1024 / 1024).toFixed(0)} MiB images, ${Object.entries(f.limits).map(([k, v]) => `${k}=${v}`).join(' ') || 'default engine limits'}`,
     `${f.succeeded} succeeded, ${f.failed} failed, all terminal in ${f.totalSeconds} s (upstream span ${f.upstreamSpanSeconds} s, ${f.upstreamCalls} calls, at most ${f.mostCallsOpenAtOnce} open)`,
     `RSS ${f.gatewayRssBeforeMiB} -> peak ${f.gatewayRssPeakMiB} MiB`,
-    `event-loop delay p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms, max ${e.maxMs} ms`,
+    `event-loop delay p50 ${e.p50Ms} ms, p99 ${e.p99Ms} ms, max ${e.maxMs} ms; GC ${gcText(e)}`,
     `submit p50/p99 ${f.submitP50Ms}/${f.submitP99Ms} ms`,
     `CPU ${f.gatewayCpuSeconds} s, ${f.storedMiB} MiB stored`,
   ].join(' | ');
