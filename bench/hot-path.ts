@@ -3,13 +3,16 @@
  * request for submits and for upstream-reaching polls in an open loop at BENCH_HOT_RATE (default 1,000/s) for
  * BENCH_HOT_SECONDS (default 5) each, BENCH_HOT_REPEAT times (default 3) on the same processes, after the same
  * 5,000-request warm-up as `npm run bench`, plus the added p50 at concurrency 1. CPU time per request is read
- * from /proc, so it is a fair figure on a shared machine where latencies are not.
+ * from /proc, so it is a fair figure on a shared machine where latencies are not. The gateway's phases also report
+ * the bytes its scavenges promoted per request and its longest GC pause (bench/loop-probe.ts): promoted bytes are
+ * what fills the old space and brings the mark-compacts (docs/benchmarks.md "Promoted bytes").
  *
  * `npm run build && node dist/bench/hot-path.js`; with BENCH_PROFILE=1 the gateway runs under `--cpu-prof`
  * (bench/processes.ts) and the profile's summary is printed at the end (bench/profile-summary.ts);
  * BENCH_GATEWAY_ROOT measures another checkout's build (an old commit) under the same load generator.
  */
 import { closedLoop, openLoop, type LoadRequest } from './load';
+import { gcText, loopProbe, type LoopFigures } from './loop-probe';
 import { benchProfileDir, cpuMs, startGateway, startScript, stopChildren, type Child } from './processes';
 import { summarizeProfile } from './profile-summary';
 import { floorRequests } from './floor-requests';
@@ -27,9 +30,11 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function main(): Promise<void> {
   const mock = await startScript('mock-hub.js');
   const floor = await startScript('floor-proxy.js', [mock.url]);
+  const probe = loopProbe();
   const gateway = await startGateway(
     mock.url,
     {
+      ...probe.env,
       HUB_API_KEY: HUB_KEY,
       GATEWAY_API_KEYS: `${CLIENT_KEY}:bench`,
       LOG_LEVEL: 'warn',
@@ -38,7 +43,7 @@ async function main(): Promise<void> {
       MAX_OPEN_TASKS_PER_OWNER: '100000000',
       POLL_RATE_PER_CHANNEL: '1',
     },
-    process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
+    `${process.env.BENCH_GATEWAY_NODE_OPTIONS ?? ''} ${probe.nodeOptions}`.trim(),
   );
   const children: Child[] = [mock, floor, gateway];
   const out: string[] = [];
@@ -54,12 +59,14 @@ async function main(): Promise<void> {
     let cursor = 0;
     const duePoll = (): LoadRequest => ({ method: 'GET', path: `/v1/images/tasks/${pollTasks[cursor++ % pollTasks.length] as string}`, headers: auth });
 
-    const cpuOf = async (child: Child, url: string, make: (i: number) => LoadRequest): Promise<{ cpu: number; p50: number; p99: number; errors: number }> => {
+    const cpuOf = async (child: Child, url: string, make: (i: number) => LoadRequest): Promise<{ cpu: number; p50: number; p99: number; errors: number; count: number; loop?: LoopFigures }> => {
       await pause(500);
       const before = cpuMs(child.child.pid);
-      const s = await openLoop(url, make, RATE, SECONDS * 1000);
-      return { cpu: r3((cpuMs(child.child.pid) - before) / s.count), p50: s.p50, p99: s.p99, errors: s.errors };
+      const run = () => openLoop(url, make, RATE, SECONDS * 1000);
+      const { result: s, loop } = child === gateway ? await probe.window(gateway, run) : { result: await run(), loop: undefined };
+      return { cpu: r3((cpuMs(child.child.pid) - before) / s.count), p50: s.p50, p99: s.p99, errors: s.errors, count: s.count, ...(loop ? { loop } : {}) };
     };
+    const gcOf = (f: { loop?: LoopFigures; count: number }): string => (f.loop ? `promoted ${Math.round(f.loop.promotedBytes / f.count)} B/req, ${gcText(f.loop)}` : '');
     const c1 = async (url: string, make: (i: number) => LoadRequest): Promise<number> => (await closedLoop(url, make, 1000, 1)).p50;
 
     for (let i = 0; i < REPEAT; i++) {
@@ -73,7 +80,8 @@ async function main(): Promise<void> {
       const line =
         `rep ${i + 1} | CPU/req at ${RATE}/s: submit floor ${fs.cpu} gateway ${gs.cpu} ms (${r3(gs.cpu / fs.cpu)}x), poll floor ${fp.cpu} gateway ${gp.cpu} ms (${r3(gp.cpu / fp.cpu)}x)` +
         ` | p99 submit floor ${fs.p99} gateway ${gs.p99}, poll floor ${fp.p99} gateway ${gp.p99} ms | errors ${gs.errors + gp.errors}` +
-        ` | submit c=1 added p50 floor ${r3(f1 - d1)} gateway ${r3(g1 - d1)} ms`;
+        ` | submit c=1 added p50 floor ${r3(f1 - d1)} gateway ${r3(g1 - d1)} ms` +
+        ` | gateway GC: submit ${gcOf(gs)}; poll ${gcOf(gp)}`;
       out.push(line);
       process.stderr.write(`${line}\n`);
     }

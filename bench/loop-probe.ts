@@ -18,6 +18,8 @@ export interface LoopFigures {
   meanMs: number;
   count: number;
   gc: Record<string, GcPauses>;
+  /** Bytes the window's scavenges promoted to the old space. */
+  promotedBytes: number;
 }
 
 /** A probe for one gateway. */
