@@ -6,6 +6,7 @@
  * BENCH_PROFILE=1 (bench/processes.ts), BENCH_GATEWAY_NODE_OPTIONS.
  */
 import { engineRun } from './engine-bench';
+import { BENCH_CLIENT_KEY, BENCH_HUB_KEY } from './floor-requests';
 
 async function main(): Promise<void> {
   const tasks = Number(process.env.BENCH_ENGINE_TASKS ?? 10_000);
@@ -17,8 +18,8 @@ async function main(): Promise<void> {
       tasks,
       windowMs,
       redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      clientKey: 'bench-client-key-0001',
-      hubKey: 'bench-upstream-key-0001',
+      clientKey: BENCH_CLIENT_KEY,
+      hubKey: BENCH_HUB_KEY,
       pollIntervalMs: 1000,
       nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
       instances: Number(process.env.BENCH_ENGINE_INSTANCES ?? 1),

@@ -7,6 +7,28 @@
 import http from 'node:http';
 import { send, type LoadRequest } from './load';
 
+/** The client key the comparison's gateway accepts, and the mock hub's key it sends upstream. */
+export const BENCH_CLIENT_KEY = 'bench-client-key-0001';
+export const BENCH_HUB_KEY = 'bench-upstream-key-0001';
+
+/**
+ * The comparison gateway's environment (`npm run bench`, the hot-path phase, the cost ladder): the mock hub's key,
+ * the client key, warnings-only logs, a 1 s poll interval, limits that never refuse the load generator, and the
+ * engine's background polls held to one a second per channel so they stay out of the per-request figures
+ * (docs/benchmarks.md "Method").
+ */
+export function comparisonGatewayEnv(pollIntervalMs = 1000): Record<string, string> {
+  return {
+    HUB_API_KEY: BENCH_HUB_KEY,
+    GATEWAY_API_KEYS: `${BENCH_CLIENT_KEY}:bench`,
+    LOG_LEVEL: 'warn',
+    POLL_INTERVAL_MS: String(pollIntervalMs),
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    MAX_OPEN_TASKS_PER_OWNER: '100000000',
+    POLL_RATE_PER_CHANNEL: '1',
+  };
+}
+
 /** The comparison's requests for one gateway. */
 export interface FloorRequests {
   /** The gateway client's Authorization header. */

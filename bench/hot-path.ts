@@ -15,10 +15,8 @@ import { closedLoop, openLoop, type LoadRequest } from './load';
 import { gcText, loopProbe, type LoopFigures } from './loop-probe';
 import { benchProfileDir, cpuMs, startGateway, startScript, stopChildren, type Child } from './processes';
 import { summarizeProfile } from './profile-summary';
-import { floorRequests } from './floor-requests';
+import { BENCH_CLIENT_KEY, BENCH_HUB_KEY, comparisonGatewayEnv, floorRequests } from './floor-requests';
 
-const CLIENT_KEY = 'bench-client-key-0001';
-const HUB_KEY = 'bench-upstream-key-0001';
 const RATE = Number(process.env.BENCH_HOT_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_HOT_SECONDS ?? 5);
 const REPEAT = Number(process.env.BENCH_HOT_REPEAT ?? 3);
@@ -33,22 +31,13 @@ async function main(): Promise<void> {
   const probe = loopProbe();
   const gateway = await startGateway(
     mock.url,
-    {
-      ...probe.env,
-      HUB_API_KEY: HUB_KEY,
-      GATEWAY_API_KEYS: `${CLIENT_KEY}:bench`,
-      LOG_LEVEL: 'warn',
-      POLL_INTERVAL_MS: '1000',
-      RATE_LIMIT_PER_MINUTE: '100000000',
-      MAX_OPEN_TASKS_PER_OWNER: '100000000',
-      POLL_RATE_PER_CHANNEL: '1',
-    },
+    { ...probe.env, ...comparisonGatewayEnv() },
     `${process.env.BENCH_GATEWAY_NODE_OPTIONS ?? ''} ${probe.nodeOptions}`.trim(),
   );
   const children: Child[] = [mock, floor, gateway];
   const out: string[] = [];
   try {
-    const { auth, directSubmit, gwSubmit, hubPoll, createTasks } = floorRequests(CLIENT_KEY, HUB_KEY, gateway.url);
+    const { auth, directSubmit, gwSubmit, hubPoll, createTasks } = floorRequests(BENCH_CLIENT_KEY, BENCH_HUB_KEY, gateway.url);
     await closedLoop(mock.url, () => directSubmit, WARM_UP, 2);
     await closedLoop(floor.url, () => directSubmit, WARM_UP, 2);
     await closedLoop(floor.url, hubPoll, WARM_UP, 2);

@@ -17,10 +17,8 @@
 import { loadavg } from 'node:os';
 import { closedLoop, openLoop, type LoadRequest } from './load';
 import { cpuMs, startGateway, startScript, stopChildren, type Child } from './processes';
-import { floorRequests } from './floor-requests';
+import { BENCH_CLIENT_KEY, BENCH_HUB_KEY, comparisonGatewayEnv, floorRequests } from './floor-requests';
 
-const CLIENT_KEY = 'bench-client-key-0001';
-const HUB_KEY = 'bench-upstream-key-0001';
 const RATE = Number(process.env.BENCH_LADDER_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_LADDER_SECONDS ?? 5);
 const REPEAT = Number(process.env.BENCH_LADDER_REPEAT ?? 3);
@@ -48,15 +46,15 @@ async function main(): Promise<void> {
   const mock = await startScript('mock-hub.js');
   const children: Child[] = [mock];
   try {
-    children.push(await startScript('floor-proxy.js', [mock.url]), await startScript('fastify-proxy.js', [mock.url]), await startScript('fastify-json.js', [mock.url, HUB_KEY]));
+    children.push(await startScript('floor-proxy.js', [mock.url]), await startScript('fastify-proxy.js', [mock.url]), await startScript('fastify-json.js', [mock.url, BENCH_HUB_KEY]));
     const gateway = await startGateway(
       mock.url,
-      { HUB_API_KEY: HUB_KEY, GATEWAY_API_KEYS: `${CLIENT_KEY}:bench`, LOG_LEVEL: 'warn', POLL_INTERVAL_MS: '1000', RATE_LIMIT_PER_MINUTE: '100000000', MAX_OPEN_TASKS_PER_OWNER: '100000000', POLL_RATE_PER_CHANNEL: '1' },
+      comparisonGatewayEnv(),
       process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
     );
     children.push(gateway);
     const [, floor, fastifyProxy, fastifyJson] = children as [Child, Child, Child, Child];
-    const { auth, directSubmit, gwSubmit, hubPoll, createTasks } = floorRequests(CLIENT_KEY, HUB_KEY, gateway.url);
+    const { auth, directSubmit, gwSubmit, hubPoll, createTasks } = floorRequests(BENCH_CLIENT_KEY, BENCH_HUB_KEY, gateway.url);
     const warmTasks = await createTasks(WARM_UP / 5);
     const dueTasks = await createTasks((RATE * SECONDS + C1) * REPEAT + 1000);
     let cursor = 0;

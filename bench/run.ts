@@ -18,6 +18,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareOnce, type CompareFigures } from './compare';
+import { BENCH_CLIENT_KEY, BENCH_HUB_KEY, comparisonGatewayEnv } from './floor-requests';
 import { engineRun, type EngineFigures } from './engine-bench';
 import { measureMemoryStore, measureRedisStore } from './memory-bench';
 import { ROOT } from './processes';
@@ -27,8 +28,6 @@ import { runTranslationBench } from './translation-bench';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3));
-const CLIENT_KEY = 'bench-client-key-0001';
-const HUB_KEY = 'bench-upstream-key-0001';
 const POLL_INTERVAL_MS = 1000;
 
 async function main(): Promise<void> {
@@ -55,20 +54,12 @@ async function main(): Promise<void> {
         {
           quick: QUICK,
           gatewayNodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
-          clientKey: CLIENT_KEY,
-          hubKey: HUB_KEY,
+          clientKey: BENCH_CLIENT_KEY,
+          hubKey: BENCH_HUB_KEY,
           pollIntervalMs: POLL_INTERVAL_MS,
-          gatewayEnv: {
-            HUB_API_KEY: HUB_KEY,
-            GATEWAY_API_KEYS: `${CLIENT_KEY}:bench`,
-            LOG_LEVEL: 'warn',
-            POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
-            RATE_LIMIT_PER_MINUTE: '100000000',
-            MAX_OPEN_TASKS_PER_OWNER: '100000000',
-            // The engine polls open tasks in the background; at one poll a second its work stays out of the
-            // per-request figures compared with the floor (docs/benchmarks.md "Method").
-            POLL_RATE_PER_CHANNEL: '1',
-          },
+          // The engine polls open tasks in the background; at one poll a second its work stays out of the
+          // per-request figures compared with the floor (docs/benchmarks.md "Method").
+          gatewayEnv: comparisonGatewayEnv(POLL_INTERVAL_MS),
         },
         i === 0,
       ),
@@ -97,7 +88,7 @@ async function main(): Promise<void> {
       e.redisBytesPerOpenTask !== undefined ? `Redis ${e.redisBytesPerOpenTask} B per open task (record + job), ${e.redisCommandsPerPoll} commands and ${e.redisCpuMsPerPoll} ms CPU per poll` : '',
     );
   };
-  const engineOptions = { redisUrl, clientKey: CLIENT_KEY, hubKey: HUB_KEY, pollIntervalMs: POLL_INTERVAL_MS, nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '' };
+  const engineOptions = { redisUrl, clientKey: BENCH_CLIENT_KEY, hubKey: BENCH_HUB_KEY, pollIntervalMs: POLL_INTERVAL_MS, nodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '' };
   for (const scheduler of ['memory', 'redis'] as const) {
     process.stderr.write(`bench: engine, ${engineTasks} open tasks, ${scheduler} scheduler\n`);
     const e = await engineRun({ scheduler, tasks: engineTasks, windowMs: QUICK ? 8000 : 30_000, ...engineOptions });
@@ -114,7 +105,7 @@ async function main(): Promise<void> {
   }
   results.engine = engine;
 
-  const syncOptions = syncOptionsFromEnv(CLIENT_KEY, QUICK);
+  const syncOptions = syncOptionsFromEnv(BENCH_CLIENT_KEY, QUICK);
   process.stderr.write(`bench: synchronous upstream, ${syncOptions.tasks} tasks at once\n`);
   const sync = await syncRun(syncOptions);
   results.sync = sync;

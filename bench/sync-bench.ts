@@ -17,6 +17,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, send } from './load';
+import { BENCH_CLIENT_KEY } from './floor-requests';
 import { gcText, loopProbe, type LoopFigures } from './loop-probe';
 import { cpuMs, getJson, RssPeaks, rssMiB, startGateway, startScript, stopChildren, type Child } from './processes';
 
@@ -204,7 +205,7 @@ export function syncOptionsFromEnv(clientKey: string, quick: boolean): SyncRunOp
 }
 
 if (require.main === module) {
-  syncRun(syncOptionsFromEnv('bench-client-key-0001', process.env.BENCH_QUICK === '1'))
+  syncRun(syncOptionsFromEnv(BENCH_CLIENT_KEY, process.env.BENCH_QUICK === '1'))
     .then((f) => process.stdout.write(`${syncRow(f)}\n${JSON.stringify(f, null, 2)}\n`))
     .catch((err: unknown) => {
       process.stderr.write(`sync bench failed: ${(err as Error).stack ?? String(err)}\n`);
