@@ -27,6 +27,16 @@ describe('poll cadence', () => {
   });
 });
 
+/** A limiter of 4 polls a second on channel `a` at the given clock, and `take(id)`: 'polled' (released at once) or the put-off ms. */
+function rateLimitedTaker(clock: () => number): (id: string) => 'polled' | number {
+  const limiter = new ChannelPollLimiter({ concurrency: 100, ratePerSecond: 4 }, clock);
+  return (id) => {
+    const answer = limiter.tryAcquire('a', id);
+    if ('release' in answer) answer.release();
+    return 'release' in answer ? 'polled' : answer.retryInMs;
+  };
+}
+
 describe('ChannelPollLimiter', () => {
   test('concurrency per channel: the poll over the limit is put off 250-500 ms until one is released; channels are independent', () => {
     const limiter = new ChannelPollLimiter({ concurrency: 2, ratePerSecond: 1000 }, () => 0, () => 0.5);
@@ -45,12 +55,7 @@ describe('ChannelPollLimiter', () => {
 
   test('rate per channel: one second of slots at once, then each put-off task gets its own later slot and passes when it comes back', () => {
     let now = 0;
-    const limiter = new ChannelPollLimiter({ concurrency: 100, ratePerSecond: 4 }, () => now);
-    const take = (id: string) => {
-      const answer = limiter.tryAcquire('a', id);
-      if ('release' in answer) answer.release();
-      return 'release' in answer ? 'polled' : answer.retryInMs;
-    };
+    const take = rateLimitedTaker(() => now);
     expect(['t1', 't2', 't3', 't4'].map(take)).toStrictEqual(['polled', 'polled', 'polled', 'polled']);
     // A backlog is spread: each put-off task is told a different time, 250 ms apart.
     expect(['t5', 't6', 't7'].map(take)).toStrictEqual([250, 500, 750]);
@@ -67,12 +72,7 @@ describe('ChannelPollLimiter', () => {
 
   test('the slot of a put-off task that never came back is dropped a minute after its time; later slots are kept', () => {
     let now = 0;
-    const limiter = new ChannelPollLimiter({ concurrency: 100, ratePerSecond: 4 }, () => now);
-    const take = (id: string) => {
-      const answer = limiter.tryAcquire('a', id);
-      if ('release' in answer) answer.release();
-      return 'release' in answer ? 'polled' : answer.retryInMs;
-    };
+    const take = rateLimitedTaker(() => now);
     expect(['t1', 't2', 't3', 't4', 't5'].map(take)).toStrictEqual(['polled', 'polled', 'polled', 'polled', 250]);
     // t5 (slot at 250) does not come back. A minute and a bit later the burst is free again, and the next
     // reservation (t10, slot at 60,501) drops t5's stale one.
