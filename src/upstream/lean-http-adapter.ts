@@ -36,7 +36,11 @@ export interface LeanHttpRequest {
   readonly maxResponseBytes: number;
 }
 
-/** The answer: status, headers (AxiosHeaders, as axios handed them on) and the whole body. */
+/**
+ * The answer: status, headers (node's: lower-case names) and the whole body. The headers were wrapped in AxiosHeaders,
+ * as axios handed them on; their only readers look up lower-case names (Location, Retry-After), which node's object
+ * answers the same, so the copy per answer was dropped (docs/benchmarks.md "Session 6").
+ */
 export interface LeanHttpResponse {
   readonly status: number;
   readonly headers: Record<string, unknown>;
@@ -113,7 +117,7 @@ export function leanHttpExchange(agents: LeanHttpAgents, request: LeanHttpReques
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: AxiosHeaders.from(res.headers as Record<string, string>) as unknown as Record<string, unknown>, body: Buffer.concat(chunks, size) });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) });
         });
       },
     );
