@@ -1,6 +1,7 @@
 /**
  * The bridge plugin in real Fastify hosts on real sockets (docs/embedding.md): a host that registered
- * @fastify/multipart itself, a host onRequest hook that refuses with 403, probes moved or off under the
+ * @fastify/multipart itself, a host onRequest hook that refuses with 403, the bridge mounted twice (its per-request state is a
+ * request decorator in each registration's own context), probes moved or off under the
  * prefix, fastify-plugin metadata, cleanup in onClose, and no type declarations leaking into the host.
  */
 import type { AddressInfo } from 'node:net';
@@ -92,6 +93,23 @@ it("a host onRequest hook's 403 on a bridge route keeps its status and reaches t
   const ok = await call(`${base}/bridge/v1/images/tasks/task_AAAAAAAAAAAAAAAAAAAAAA`, { headers: { ...auth(KEY_A), 'x-tenant': 'acme' } });
   expect(ok.status).toBe(404);
   expect((ok.body as { code: string }).code).toBe('task_not_found');
+});
+
+it("one host mounts the bridge twice: each registration keeps its own per-request state, and the host's routes get none of it", async () => {
+  const host = Fastify();
+  host.get('/host', async () => ({ ok: true }));
+  await host.register(createBridgePlugin(container), { prefix: '/a' });
+  await host.register(createBridgePlugin(container), { prefix: '/b' });
+  const base = await listen(host);
+  for (const prefix of ['/a', '/b']) {
+    const res = await fetch(`${base}${prefix}/v1/images/tasks/task_AAAAAAAAAAAAAAAAAAAAAA`, { headers: { ...auth(KEY_A), 'x-request-id': `req-${prefix.slice(1)}` } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe(`req-${prefix.slice(1)}`);
+    expect(((await res.json()) as { code: string }).code).toBe('task_not_found');
+  }
+  const own = await fetch(`${base}/host`);
+  expect(await own.json()).toStrictEqual({ ok: true });
+  expect(own.headers.get('x-request-id')).toBeNull();
 });
 
 it('probes and metrics under the prefix can be moved or turned off', async () => {
