@@ -2,8 +2,15 @@
  * Memory figures: bytes per task in the memory store (heap delta over 100,000 realistic records, and the
  * process RSS after), and bytes per task in Redis (MEMORY USAGE of stored keys).
  */
+import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import Redis from 'ioredis';
+import { HubAdapter } from '../adapters/hub/hub-adapter';
+import { planSubmit } from '../src/routing/plan';
+import { AdapterRegistry } from '../src/routing/registry';
 import { MemoryTaskStore } from '../src/tasks/memory-task-store';
+import { newTaskRecord } from '../src/tasks/task-record';
 import { RedisTaskStore } from '../src/tasks/redis-task-store';
 import type { TaskRecord } from '../src/tasks/task-record';
 
@@ -32,6 +39,28 @@ export function benchRecord(i: number): TaskRecord {
   };
 }
 
+/**
+ * The record the gateway stores for each task of the floor comparison (bench/floor-requests.ts' gwSubmit: a queued
+ * gpt-image-2 1024x768 task on the hub), built the way the submitter builds it (planSubmit, then newTaskRecord).
+ * The comparison's RSS allowance counts the stored tasks at these bytes.
+ */
+export function comparisonRecordFactory(): (i: number) => TaskRecord {
+  const registry = new AdapterRegistry([new HubAdapter()]);
+  const body: unknown = { model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 };
+  const { intent, built } = planSubmit({ body }, registry);
+  return (i) =>
+    newTaskRecord({
+      id: `task_${i.toString(36).padStart(22, 'A')}`,
+      owner: 'bench',
+      channelId: 'hub',
+      adapterId: 'hub',
+      upstreamRef: { id: `up_${i + 1}` },
+      intent,
+      built,
+      now: 1_764_000_000_000 + i,
+    });
+}
+
 /** Memory store figures. */
 export interface MemoryStoreFigures {
   tasks: number;
@@ -39,18 +68,31 @@ export interface MemoryStoreFigures {
   rssMiBAfter: number;
 }
 
-/** Fills a memory store with `n` records and reports the heap growth per task and the RSS after. */
-export async function measureMemoryStore(n = 100_000): Promise<MemoryStoreFigures> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+/**
+ * A full GC on demand: `global.gc` when node runs with --expose-gc, else the same function got by setting the flag now
+ * and reading `gc` from a new context (node does not expose it otherwise). Without it the heap delta below counted
+ * whatever garbage the GC had not yet collected: 698-830 B per task from run to run of `npm run bench`, and the RSS
+ * target's allowance moved with it.
+ */
+function fullGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Fills a memory store with `n` records (`record(i)`) and reports the heap growth per task (after full GCs) and the RSS after. */
+export async function measureMemoryStore(n = 100_000, record: (i: number) => TaskRecord = benchRecord): Promise<MemoryStoreFigures> {
+  const gc = fullGc();
+  gc();
   const before = process.memoryUsage().heapUsed;
   const store = new MemoryTaskStore({ now: () => 1_764_000_000_000 });
-  for (let i = 0; i < n; i++) await store.create(benchRecord(i));
-  gc?.();
+  for (let i = 0; i < n; i++) await store.create(record(i));
+  gc();
   const after = process.memoryUsage();
   const figures = { tasks: n, heapBytesPerTask: Math.round((after.heapUsed - before) / n), rssMiBAfter: Math.round(after.rss / 1048576) };
   // Keep the store alive until measured.
-  if ((await store.get(benchRecord(0).id)) === undefined) throw new Error('store lost a record');
+  if ((await store.get(record(0).id)) === undefined) throw new Error('store lost a record');
   return figures;
 }
 
