@@ -9,6 +9,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { COMPARISON_SUBMIT_BODY } from './floor-requests';
 import { send } from './load';
 import { cpuMs, getJson, RssPeaks, startGateway, startScript, stopChildren, type Child } from './processes';
 
@@ -125,7 +126,7 @@ export async function engineRun(o: {
   const cpuOfAll = (): number => gateways.reduce((sum, g) => sum + cpuMs(g.child.pid), 0);
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-    const body = JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 });
+    const body = JSON.stringify(COMPARISON_SUBMIT_BODY);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.clientKey}` };
     const urls = gateways.map((g) => new URL(g.url));
     for (let i = 0; i < o.tasks; i += 32) {

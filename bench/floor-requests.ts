@@ -29,6 +29,12 @@ export function comparisonGatewayEnv(pollIntervalMs = 1000): Record<string, stri
   };
 }
 
+/**
+ * The platform submit of the comparison (and of the engine phase): a gpt-image-2 1024x768 task, which the gateway
+ * translates into `directSubmit`'s hub body. The memory figure builds the record it stores from it.
+ */
+export const COMPARISON_SUBMIT_BODY = { model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 } as const;
+
 /** The comparison's requests for one gateway. */
 export interface FloorRequests {
   /** The gateway client's Authorization header. */
@@ -58,7 +64,7 @@ export function floorRequests(clientKey: string, hubKey: string, gatewayUrl: str
     method: 'POST',
     path: '/v1/images/tasks',
     headers: { ...json, ...auth },
-    body: JSON.stringify({ model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 }),
+    body: JSON.stringify(COMPARISON_SUBMIT_BODY),
   };
   const hubPoll = (i: number): LoadRequest => ({ method: 'GET', path: `/hub/v1/tasks/up_${(i % 1000) + 1}`, headers: hubAuth });
   const createTasks = async (count: number): Promise<string[]> => {

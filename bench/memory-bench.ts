@@ -10,14 +10,20 @@ import { HubAdapter } from '../adapters/hub/hub-adapter';
 import { planSubmit } from '../src/routing/plan';
 import { AdapterRegistry } from '../src/routing/registry';
 import { MemoryTaskStore } from '../src/tasks/memory-task-store';
+import { COMPARISON_SUBMIT_BODY } from './floor-requests';
 import { newTaskRecord } from '../src/tasks/task-record';
 import { RedisTaskStore } from '../src/tasks/redis-task-store';
 import type { TaskRecord } from '../src/tasks/task-record';
 
+/** A task id of the real shape (`task_` + 22 characters) for record `i`. */
+function benchTaskId(i: number): string {
+  return `task_${i.toString(36).padStart(22, 'A')}`;
+}
+
 /** A realistic finished gpt-image-2 record (one result URL, one warning, size metadata). */
 export function benchRecord(i: number): TaskRecord {
   return {
-    id: `task_${i.toString(36).padStart(22, 'A')}`,
+    id: benchTaskId(i),
     owner: 'bench-owner',
     channelId: 'hub',
     adapterId: 'hub',
@@ -40,17 +46,16 @@ export function benchRecord(i: number): TaskRecord {
 }
 
 /**
- * The record the gateway stores for each task of the floor comparison (bench/floor-requests.ts' gwSubmit: a queued
+ * The record the gateway stores for each task of the floor comparison (COMPARISON_SUBMIT_BODY: a queued
  * gpt-image-2 1024x768 task on the hub), built the way the submitter builds it (planSubmit, then newTaskRecord).
  * The comparison's RSS allowance counts the stored tasks at these bytes.
  */
 export function comparisonRecordFactory(): (i: number) => TaskRecord {
   const registry = new AdapterRegistry([new HubAdapter()]);
-  const body: unknown = { model: 'gpt-image-2', prompt: 'A small blue glass sphere on a clean white desk', size: '1024x768', quality: 'low', output_format: 'webp', n: 1 };
-  const { intent, built } = planSubmit({ body }, registry);
+  const { intent, built } = planSubmit({ body: COMPARISON_SUBMIT_BODY }, registry);
   return (i) =>
     newTaskRecord({
-      id: `task_${i.toString(36).padStart(22, 'A')}`,
+      id: benchTaskId(i),
       owner: 'bench',
       channelId: 'hub',
       adapterId: 'hub',
